@@ -1,0 +1,21 @@
+"""One module per command: each has HELP, add_arguments(parser) and run(args) -> exit code.
+
+Commands are thin: parse flags, call one function in agents/, utils/, persistence/ or pipeline,
+print the result. The menu (cli/menu.py) calls the same functions.
+"""
+
+from src.cli.commands import (analyze_errors, export, generate, ingest, list_datasets, models,
+                              restore, stats, tokens, validate)
+
+COMMANDS = {
+    "generate": generate,
+    "ingest": ingest,
+    "validate": validate,
+    "tokens": tokens,
+    "stats": stats,
+    "export": export,
+    "analyze-errors": analyze_errors,
+    "list": list_datasets,
+    "models": models,
+    "restore": restore,
+}

@@ -1,0 +1,23 @@
+"""Helpers the command modules share: loading config with flag overrides, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from src.config import Config, load_config
+
+
+def config_from_args(args: argparse.Namespace, flag_map: dict[str, str]) -> Config:
+    """Load --config (or config.yaml) and apply every flag in flag_map {arg name: dotted key}."""
+    overrides = {key: getattr(args, name, None) for name, key in flag_map.items()}
+    return load_config(getattr(args, "config", None), overrides)
+
+
+def print_json(data: Any) -> None:
+    """One JSON object on stdout (for --json)."""
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+    sys.stdout.flush()

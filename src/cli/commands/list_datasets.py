@@ -1,0 +1,32 @@
+"""`list` command: the datasets stored in the database."""
+
+from __future__ import annotations
+
+import argparse
+
+from src.cli import console
+from src.cli.commands.common import print_json
+from src.config import db_path
+from src.persistence.sqlite_client import Database
+
+HELP = "List the stored datasets."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    with Database(db_path()) as db:
+        rows = db.list_datasets()
+    if args.json:
+        print_json([{k: v for k, v in r.items() if k != "config"} for r in rows])
+        return 0
+    if not rows:
+        console.info("No datasets yet. Generate one with `make demo` or `python -m src.main`.")
+        return 0
+    console.out(console.table(
+        [[r["name"], f"{r['provider']}/{r['model']}", r["mode"], r["total_samples"],
+          r["total_tokens"], r["created_at"]] for r in rows],
+        ["name", "target", "mode", "samples", "tokens", "created"]))
+    return 0

@@ -1,0 +1,410 @@
+"""config.yaml → typed settings, with every problem reported by its key path.
+
+The file is read once with `yaml.safe_load` into the dataclasses below. Each field may carry
+`choices`, `min` and `max` in its metadata; `_build` checks types and ranges, reports unknown keys and
+collects every problem before raising one `ConfigError`. Secrets never live here: keys come from the
+environment (`.env`), see `api_key()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from src.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAX_CONFIG_BYTES = 1_000_000
+MAX_YAML_ALIASES = 50  # a few anchors are fine; thousands are a "billion laughs" bomb
+
+PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")
+MODES = ("create", "identify", "hybrid", "free")
+EXPORT_FORMATS = ("native", "openai", "anthropic", "google", "mistral", "llama",
+                  "mistral_instruct", "alpaca", "sharegpt")
+KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in PROVIDERS}
+BASE_URL_ENV = {p: f"{p.upper()}_BASE_URL" for p in PROVIDERS}
+
+
+def _opt(default: Any = None, *, choices: tuple | None = None, min: float | None = None,
+         max: float | None = None, factory: Any = None) -> Any:
+    meta = {"choices": choices, "min": min, "max": max}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SplitConfig:
+    enabled: bool = True
+    ratio: float = _opt(0.9, min=0.01, max=0.99)
+    strategy: str = _opt("weighted", choices=("random", "weighted"))
+    weight_by: str = _opt("source", choices=("source", "keywords"))
+    seed: int = 42
+
+
+@dataclass
+class InputConfig:
+    directory: str = "input_files"
+    max_file_mb: float = _opt(200.0, min=0.001, max=100_000)
+    max_zip_ratio: float = _opt(200.0, min=2, max=100_000)
+    include_hidden_sheets: bool = False
+
+
+@dataclass
+class ChunkingConfig:
+    chunk_tokens: int = _opt(900, min=50, max=100_000)
+    overlap_tokens: int = _opt(0, min=0, max=10_000)
+    min_chunk_tokens: int = _opt(40, min=1, max=10_000)
+
+
+@dataclass
+class CreateConfig:
+    temperature: float = _opt(0.7, min=0.0, max=2.0)
+    variety: str = _opt("high", choices=("low", "medium", "high"))
+    questions_per_chunk: int = _opt(3, min=1, max=20)
+    turns: int = _opt(1, min=1, max=10)
+    personas: list[str] = _opt(factory=lambda: [
+        "curious beginner", "busy professional", "careful expert", "student preparing an exam"])
+    question_types: list[str] = _opt(factory=lambda: [
+        "factual", "how-to", "comparison", "why", "numbers and dates"])
+
+
+@dataclass
+class IdentifyConfig:
+    min_turns: int = _opt(2, min=2, max=100)
+    include_context: bool = True
+    use_llm: bool = False
+
+
+@dataclass
+class HybridConfig:
+    generation_ratio: float = _opt(0.5, min=0.0, max=1.0)
+
+
+@dataclass
+class FreeConfig:
+    use_prompt_file: bool = True
+    prompt_file: str = "prompts/free_mode/prompt.txt"
+
+
+@dataclass
+class AgentConfig:
+    create: CreateConfig = field(default_factory=CreateConfig)
+    identify: IdentifyConfig = field(default_factory=IdentifyConfig)
+    hybrid: HybridConfig = field(default_factory=HybridConfig)
+    free: FreeConfig = field(default_factory=FreeConfig)
+
+
+@dataclass
+class Thresholds:
+    overall: float = _opt(0.7, min=0.0, max=1.0)
+    extractive: float = _opt(0.6, min=0.0, max=1.0)
+    detail: float = _opt(0.6, min=0.0, max=1.0)
+    domain: float = _opt(0.7, min=0.0, max=1.0)
+
+
+@dataclass
+class Weights:
+    extractive: float = _opt(0.4, min=0.0, max=1.0)
+    detail: float = _opt(0.3, min=0.0, max=1.0)
+    domain: float = _opt(0.3, min=0.0, max=1.0)
+
+
+@dataclass
+class DomainProfile:
+    name: str = ""
+    keywords: dict[str, float] = field(default_factory=dict)
+    entities: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QualityConfig:
+    enabled: bool = True
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    weights: Weights = field(default_factory=Weights)
+    domain: DomainProfile = field(default_factory=DomainProfile)
+    near_duplicate_threshold: float = _opt(0.8, min=0.3, max=1.0)
+    target_language: str = ""
+    llm_judge: bool = False
+
+
+@dataclass
+class PrivacyConfig:
+    redact_pii: bool = False
+
+
+@dataclass
+class OutputConfig:
+    format: str = _opt("native", choices=EXPORT_FORMATS)
+    include_csv: bool = True
+    include_stats: bool = True
+
+
+@dataclass
+class RateLimit:
+    requests_per_minute: int = _opt(500, min=1, max=1_000_000)
+    tokens_per_minute: int = _opt(200_000, min=1, max=1_000_000_000)
+
+
+@dataclass
+class SystemConfig:
+    agentic_llm: str = _opt("openai", choices=PROVIDERS)
+    agentic_model: str = "gpt-4o-mini"
+    max_retries: int = _opt(3, min=0, max=20)
+    timeout: float = _opt(60.0, min=1, max=3600)
+    concurrency: int = _opt(16, min=1, max=512)
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    base_urls: dict[str, str] = field(default_factory=dict)
+    backups_keep: int = _opt(5, min=0, max=1000)
+
+
+@dataclass
+class Config:
+    provider: str = _opt("mistral", choices=PROVIDERS)
+    model: str = "open-mistral-7b"
+    mode: str = _opt("identify", choices=MODES)
+    dataset_size: int = _opt(100, min=1, max=10_000_000)
+    output_name: str = "my_dataset"
+    budget_usd: float = _opt(5.0, min=0.0, max=1_000_000)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    input: InputConfig = field(default_factory=InputConfig)
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    system: SystemConfig = field(default_factory=SystemConfig)
+    source_path: str = field(default="", metadata={"internal": True})
+
+    def to_dict(self) -> dict:
+        """The configuration as plain data (no secrets live here), for storing with a dataset."""
+        data = dataclasses.asdict(self)
+        data.pop("source_path", None)
+        return data
+
+
+# ---------------------------------------------------------------- loading and checking
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_scalar(path: str, hint: Any, value: Any, meta: dict, errors: list[str]) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            errors.append(f"{path} must be true or false, got {_describe(value)}")
+        return value
+    if hint in (int, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if hint is int and ok and float(value) != int(value):
+            ok = False
+        if not ok:
+            errors.append(f"{path} must be a number{' (whole)' if hint is int else ''}, "
+                          f"got {_describe(value)}")
+            return value
+        value = hint(value)
+        lo, hi = meta.get("min"), meta.get("max")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            errors.append(f"{path} must be between {lo:g} and {hi:g}, got {value:g}")
+        return value
+    if hint is str:
+        if value is None:
+            value = ""
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            errors.append(f"{path} must be text, got {_describe(value)}")
+            return value
+        value = str(value)
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            errors.append(f"{path} must be one of {', '.join(choices)}; got {_describe(value)}")
+        return value
+    return value
+
+
+def _check_value(path: str, hint: Any, value: Any, meta: dict, errors: list[str]) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path, errors)
+    origin = typing.get_origin(hint)
+    if origin is list:
+        if not isinstance(value, list):
+            errors.append(f"{path} must be a list, got {_describe(value)}")
+            return []
+        (item_hint,) = typing.get_args(hint)
+        return [_check_scalar(f"{path}[{i}]", item_hint, v, {}, errors) for i, v in enumerate(value)]
+    if origin is dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            errors.append(f"{path} must be a mapping, got {_describe(value)}")
+            return {}
+        _, val_hint = typing.get_args(hint)
+        return {str(k): _check_scalar(f"{path}.{k}", val_hint, v, {}, errors)
+                for k, v in value.items()}
+    return _check_scalar(path, hint, value, meta, errors)
+
+
+def _build(cls: type, data: Any, path: str, errors: list[str]) -> Any:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        errors.append(f"{path or 'config.yaml'} must be a mapping of keys to values, "
+                      f"got {_describe(data)}")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in fields:
+            where = f"{path}.{key}" if path else str(key)
+            errors.append(f"unknown key {where} (allowed here: {', '.join(fields)})")
+    values = {}
+    for name, f in fields.items():
+        if name in data:
+            sub = f"{path}.{name}" if path else name
+            values[name] = _check_value(sub, hints[name], data[name], dict(f.metadata), errors)
+    return cls(**values)
+
+
+def _count_aliases(text: str) -> int:
+    try:
+        return sum(isinstance(t, yaml.AliasToken) for t in yaml.scan(text))
+    except yaml.YAMLError:
+        return 0  # the parser will report it with a line number
+
+
+def parse_config(text: str, source: str = "config.yaml") -> Config:
+    """Parse and check config text; raises ConfigError naming every bad key."""
+    if _count_aliases(text) > MAX_YAML_ALIASES:
+        raise ConfigError(f"{source}: refused: more than {MAX_YAML_ALIASES} YAML aliases "
+                          "(this looks like an alias bomb). Write the values out instead.")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{source}: {problem}{where}. Fix the YAML syntax "
+                          "(indentation, quotes, colons) and run again.") from None
+    errors: list[str] = []
+    config = _build(Config, data, "", errors)
+    _check_cross_fields(config, errors)
+    if errors:
+        raise ConfigError(f"{source} has {len(errors)} problem(s):\n  - " + "\n  - ".join(errors))
+    config.source_path = source
+    return config
+
+
+def _check_cross_fields(config: Config, errors: list[str]) -> None:
+    for name in config.system.base_urls:
+        if name not in PROVIDERS:
+            errors.append(f"system.base_urls.{name} is not a provider "
+                          f"(one of {', '.join(PROVIDERS)})")
+    weights = config.quality.weights
+    if weights.extractive + weights.detail + weights.domain <= 0:
+        errors.append("quality.weights must not all be 0")
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read config.yaml (or `path`), then apply dotted-key overrides such as {"split.ratio": 0.8}."""
+    path = Path(path) if path else PROJECT_ROOT / "config.yaml"
+    if path.exists():
+        try:
+            if path.stat().st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1000} kB; "
+                                  "this is not a config file.")
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__}). "
+                              "Check the file exists, is readable and is UTF-8 text.") from None
+    elif path.name == "config.yaml" and path.parent == PROJECT_ROOT:
+        text = ""  # no config.yaml at all: defaults
+    else:
+        raise ConfigError(f"{path}: no such config file. Pass an existing file with --config.")
+    config = parse_config(text, str(path))
+    if overrides:
+        config = apply_overrides(config, overrides)
+    return config
+
+
+def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:
+    """Return a new Config with dotted keys replaced, checked like the file itself."""
+    data = config.to_dict()
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    errors: list[str] = []
+    result = _build(Config, data, "", errors)
+    _check_cross_fields(result, errors)
+    if errors:
+        raise ConfigError("Invalid setting: " + "; ".join(errors))
+    result.source_path = config.source_path
+    return result
+
+
+# ---------------------------------------------------------------- environment
+
+def load_env() -> None:
+    """Load .env from the project root (never overriding variables already set).
+
+    DATASET_BUILDER_NO_DOTENV=1 skips it (the tests set this so a developer's keys stay out).
+    """
+    from dotenv import load_dotenv
+
+    if os.environ.get("DATASET_BUILDER_NO_DOTENV"):
+        return
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+def home() -> Path:
+    """Where memory/ and output_datasets/ live: DATASET_BUILDER_HOME or the project root."""
+    return Path(os.environ.get("DATASET_BUILDER_HOME") or PROJECT_ROOT)
+
+
+def db_path() -> Path:
+    return home() / "memory" / "dataset_builder.db"
+
+
+def output_root() -> Path:
+    return home() / "output_datasets"
+
+
+def api_key(provider: str) -> str | None:
+    """The provider's API key from the environment, or None. Never stored anywhere."""
+    return os.environ.get(KEY_ENV[provider]) or None
+
+
+def base_url(provider: str, config: Config | None = None) -> str | None:
+    """Base URL for a provider: environment first, then system.base_urls, else the SDK default."""
+    env = os.environ.get(BASE_URL_ENV[provider])
+    if env:
+        return env
+    if config is not None:
+        return config.system.base_urls.get(provider) or None
+    return None
+
+
+def agent_choice(config: Config) -> tuple[str, str]:
+    """(provider, model) for the agent LLM: AGENT_PROVIDER/AGENT_MODEL override config."""
+    provider = os.environ.get("AGENT_PROVIDER") or config.system.agentic_llm
+    model = os.environ.get("AGENT_MODEL") or config.system.agentic_model
+    if provider not in PROVIDERS:
+        raise ConfigError(f"AGENT_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    return provider, model
+
+
+def secret_values() -> list[str]:
+    """Every secret currently in the environment, so logs and errors can mask them."""
+    return [v for name, v in os.environ.items()
+            if v and len(v) >= 6 and (name.endswith("_API_KEY") or name.endswith("_TOKEN"))]
+

@@ -1,0 +1,104 @@
+"""Plain dataclasses shared by every stage: documents in, examples out.
+
+Ingestion yields `Document`s made of `Block`s; the chunker turns them into `Chunk`s; every agent
+produces `Example`s (the one internal sample shape the quality, dedup, split, store and export stages
+all work on).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Block:
+    """One piece of a document, in reading order, with where it came from."""
+
+    text: str
+    kind: str  # heading | paragraph | list_item | table_row | title | body | notes | row | footnote
+    location: str  # human-readable: "page 3", "sheet FAQ row 12", "slide 4", "paragraph 17"
+    level: int = 0  # heading level (1 = top) for headings; nesting level for list items
+    start: int = 0  # character offset of this block in Document.text
+    cells: list[str] | None = None  # table and spreadsheet rows: the cell texts
+    header: list[str] | None = None  # spreadsheet/CSV rows: the detected header of their table
+    bold: bool = False  # the whole block is bold (a common way to mark questions)
+
+
+@dataclass
+class Document:
+    """A readable input file: its blocks and their joined text (blocks separated by a blank line)."""
+
+    path: str
+    format: str  # pdf | docx | txt | md | csv | xlsx | pptx
+    blocks: list[Block]
+    text: str
+    units: int = 0  # pages, sheets or slides
+    unit_name: str = ""  # "pages" | "sheets" | "slides" | ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestFailure:
+    """A file that could not be read, and why (in words a user can act on)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Chunk:
+    """A token-bounded, paragraph-preserving piece of one document, for create mode."""
+
+    id: str  # stable: "<file name>#<index>"
+    source_file: str
+    text: str
+    location: str  # location of its first block, e.g. "page 2" or "pages 2-3"
+    tokens: int
+    index: int
+    start: int = 0  # character span in the document's text
+    end: int = 0
+
+
+@dataclass
+class Turn:
+    role: str  # "user" or "assistant"
+    content: str
+
+
+@dataclass
+class Example:
+    """One conversation with its provenance and scores: the unit every stage passes along."""
+
+    turns: list[Turn]
+    system: str | None = None
+    mode: str = ""  # create | identify | hybrid | free
+    origin: str = ""  # extracted | synthetic
+    source_file: str = ""
+    location: str = ""
+    chunk_id: str = ""
+    span: tuple[int, int] | None = None  # extracted text: character span in the document text
+    context: str = ""  # the source text the example is grounded in
+    topic_keywords: list[str] = field(default_factory=list)
+    persona: str = ""
+    question_type: str = ""
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)  # failure categories when rejected
+    notes: list[str] = field(default_factory=list)  # human-readable explanation of the scores
+    split: str = ""  # train | validation | "" (no split)
+    token_length: int = 0
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def question(self) -> str:
+        """The first user turn."""
+        return next((t.content for t in self.turns if t.role == "user"), "")
+
+    @property
+    def answer(self) -> str:
+        """All assistant turns joined (the text quality scoring checks against the source)."""
+        return "\n".join(t.content for t in self.turns if t.role == "assistant")
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.reasons)

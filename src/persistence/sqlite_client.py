@@ -1,0 +1,287 @@
+"""SQLite store: datasets, samples (accepted and rejected), runs, failures, the paid-response cache.
+
+Plain `sqlite3` with dict rows, no ORM. Schema changes are numbered functions in `MIGRATIONS`, each run
+once inside a transaction and recorded in `migrations`; they are applied on every open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from src.errors import DatasetNotFound, StorageError
+from src.persistence.models import Example, Turn
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+# Each migration is (name, SQL script); never edit one that has shipped, add a new one.
+_M001_INITIAL = ("initial", """
+    CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        total_samples INTEGER DEFAULT 0,
+        total_tokens INTEGER DEFAULT 0,
+        config TEXT  -- JSON of the configuration, secrets removed
+    );
+    CREATE TABLE samples (
+        id TEXT PRIMARY KEY,
+        dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        content TEXT NOT NULL,        -- JSON: {"system": ..., "turns": [{"role","content"}]}
+        token_length INTEGER,
+        topic_keywords TEXT,          -- comma-separated
+        source_file TEXT,
+        split TEXT,                   -- 'train' | 'validation' | ''
+        status TEXT NOT NULL DEFAULT 'accepted',  -- 'accepted' | 'rejected'
+        reasons TEXT DEFAULT '',      -- comma-separated failure categories
+        scores TEXT DEFAULT '{}',     -- JSON
+        metadata TEXT DEFAULT '{}',   -- JSON: mode, origin, location, chunk_id, span, persona, ...
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE INDEX idx_dataset_id ON samples(dataset_id);
+    CREATE INDEX idx_split ON samples(split);
+    CREATE INDEX idx_status ON samples(dataset_id, status);
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        dataset_id TEXT REFERENCES datasets(id) ON DELETE CASCADE,
+        started_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        finished_at TIMESTAMP,
+        status TEXT DEFAULT 'running',  -- running | done | stopped | failed
+        requests INTEGER DEFAULT 0,
+        input_tokens INTEGER DEFAULT 0,
+        output_tokens INTEGER DEFAULT 0,
+        cost_usd REAL DEFAULT 0,
+        summary TEXT DEFAULT '{}'
+    );
+    CREATE TABLE failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT REFERENCES runs(id) ON DELETE CASCADE,
+        item TEXT,       -- what failed: a chunk id, a file, a request key
+        category TEXT,   -- e.g. rate_limited, unavailable, malformed_output, budget
+        message TEXT,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE TABLE response_cache (
+        key TEXT PRIMARY KEY,  -- hash of (provider, model, messages, parameters)
+        provider TEXT,
+        model TEXT,
+        response TEXT NOT NULL,  -- JSON
+        input_tokens INTEGER DEFAULT 0,
+        output_tokens INTEGER DEFAULT 0,
+        cost_usd REAL DEFAULT 0,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE TABLE chunk_coverage (
+        dataset_id TEXT REFERENCES datasets(id) ON DELETE CASCADE,
+        chunk_id TEXT,
+        source_file TEXT,
+        location TEXT,
+        generated INTEGER DEFAULT 0,
+        accepted INTEGER DEFAULT 0,
+        rejected INTEGER DEFAULT 0,
+        PRIMARY KEY (dataset_id, chunk_id)
+    );
+    """)
+
+MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL]
+
+
+def example_to_row(dataset_id: str, ex: Example) -> tuple:
+    content = json.dumps({"system": ex.system,
+                          "turns": [{"role": t.role, "content": t.content} for t in ex.turns]},
+                         ensure_ascii=False)
+    metadata = {"mode": ex.mode, "origin": ex.origin, "location": ex.location,
+                "chunk_id": ex.chunk_id, "span": list(ex.span) if ex.span else None,
+                "context": ex.context, "persona": ex.persona,
+                "question_type": ex.question_type, "notes": ex.notes}
+    return (ex.id, dataset_id, content, ex.token_length, ",".join(ex.topic_keywords),
+            ex.source_file, ex.split, "rejected" if ex.reasons else "accepted",
+            ",".join(ex.reasons), json.dumps(ex.scores), json.dumps(metadata, ensure_ascii=False))
+
+
+def example_from_row(row: dict) -> Example:
+    content = json.loads(row["content"])
+    meta = json.loads(row.get("metadata") or "{}")
+    span = meta.get("span")
+    return Example(
+        id=row["id"], system=content.get("system"),
+        turns=[Turn(t["role"], t["content"]) for t in content["turns"]],
+        mode=meta.get("mode", ""), origin=meta.get("origin", ""),
+        source_file=row.get("source_file") or "", location=meta.get("location", ""),
+        chunk_id=meta.get("chunk_id", ""), span=tuple(span) if span else None,
+        context=meta.get("context", ""),
+        topic_keywords=[k for k in (row.get("topic_keywords") or "").split(",") if k],
+        persona=meta.get("persona", ""), question_type=meta.get("question_type", ""),
+        scores=json.loads(row.get("scores") or "{}"),
+        reasons=[r for r in (row.get("reasons") or "").split(",") if r],
+        notes=meta.get("notes", []), split=row.get("split") or "",
+        token_length=row.get("token_length") or 0)
+
+
+def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:
+    return {col[0]: row[i] for i, col in enumerate(cursor.description)}
+
+
+class Database:
+    """One connection to the builder's database; use as a context manager."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                        isolation_level=None, check_same_thread=False)
+            self.conn.row_factory = _dict_factory
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"The database {self.path} cannot be opened ({exc}). If it is "
+                               "damaged, restore a backup with `python -m src.main restore`.") from None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def migrate(self) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS migrations "
+                          "(number INTEGER PRIMARY KEY, name TEXT, applied_at TIMESTAMP "
+                          "DEFAULT CURRENT_TIMESTAMP)")
+        for number, (name, script) in enumerate(MIGRATIONS, start=1):
+            if self._migrated(number):
+                continue
+            try:
+                self.conn.executescript(f"BEGIN IMMEDIATE; {script}; INSERT INTO migrations "
+                                        f"(number, name) VALUES ({number}, '{name}'); COMMIT;")
+            except sqlite3.OperationalError:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if not self._migrated(number):  # not a concurrent opener that won the race
+                    raise
+
+    def _migrated(self, number: int) -> bool:
+        return bool(self.conn.execute("SELECT 1 FROM migrations WHERE number = ?",
+                                      (number,)).fetchone())
+
+    # ------------------------------------------------------------ datasets
+
+    def upsert_dataset(self, name: str, provider: str, model: str, mode: str,
+                       config: dict[str, Any]) -> str:
+        """The id of dataset `name`, created if new; target and config are updated."""
+        row = self.conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()
+        config_json = json.dumps(config, ensure_ascii=False, default=str)
+        if row:
+            self.conn.execute("UPDATE datasets SET provider=?, model=?, mode=?, config=?, "
+                              "updated_at=CURRENT_TIMESTAMP WHERE id=?",
+                              (provider, model, mode, config_json, row["id"]))
+            return row["id"]
+        dataset_id = f"ds_{int(time.time() * 1000):x}"
+        self.conn.execute("INSERT INTO datasets (id, name, provider, model, mode, config) "
+                          "VALUES (?, ?, ?, ?, ?, ?)",
+                          (dataset_id, name, provider, model, mode, config_json))
+        return dataset_id
+
+    def get_dataset(self, name: str) -> dict:
+        row = self.conn.execute("SELECT * FROM datasets WHERE name = ? OR id = ?",
+                                (name, name)).fetchone()
+        if not row:
+            raise DatasetNotFound(f"No dataset named {name!r}. "
+                                  "Run `python -m src.main list` to see the datasets you have.")
+        return row
+
+    def list_datasets(self) -> list[dict]:
+        return self.conn.execute("SELECT * FROM datasets ORDER BY created_at DESC, name").fetchall()
+
+    def refresh_totals(self, dataset_id: str) -> None:
+        self.conn.execute(
+            "UPDATE datasets SET total_samples = (SELECT COUNT(*) FROM samples WHERE dataset_id=? "
+            "AND status='accepted'), total_tokens = (SELECT COALESCE(SUM(token_length),0) FROM "
+            "samples WHERE dataset_id=? AND status='accepted'), updated_at=CURRENT_TIMESTAMP "
+            "WHERE id=?", (dataset_id, dataset_id, dataset_id))
+
+    # ------------------------------------------------------------ samples
+
+    def save_examples(self, dataset_id: str, examples: Iterable[Example]) -> int:
+        """Insert or replace a batch of examples in one transaction; returns how many."""
+        rows = [example_to_row(dataset_id, ex) for ex in examples]
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO samples (id, dataset_id, content, "
+                             "token_length, topic_keywords, source_file, split, status, reasons, "
+                             "scores, metadata) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def load_examples(self, dataset_id: str, status: str | None = "accepted") -> list[Example]:
+        """Examples of a dataset in insertion order; status None means accepted and rejected."""
+        sql = "SELECT * FROM samples WHERE dataset_id = ?"
+        params: tuple = (dataset_id,)
+        if status:
+            sql += " AND status = ?"
+            params += (status,)
+        return [example_from_row(r) for r in self.conn.execute(sql + " ORDER BY rowid", params)]
+
+    def set_splits(self, assignments: dict[str, str]) -> None:
+        with self.transaction() as conn:
+            conn.executemany("UPDATE samples SET split = ? WHERE id = ?",
+                             [(split, sid) for sid, split in assignments.items()])
+
+    # ------------------------------------------------------------ runs and failures
+
+    def start_run(self, run_id: str, dataset_id: str) -> None:
+        self.conn.execute("INSERT INTO runs (id, dataset_id) VALUES (?, ?)", (run_id, dataset_id))
+
+    def finish_run(self, run_id: str, status: str, requests: int, input_tokens: int,
+                   output_tokens: int, cost_usd: float, summary: dict) -> None:
+        self.conn.execute("UPDATE runs SET finished_at=CURRENT_TIMESTAMP, status=?, requests=?, "
+                          "input_tokens=?, output_tokens=?, cost_usd=?, summary=? WHERE id=?",
+                          (status, requests, input_tokens, output_tokens, cost_usd,
+                           json.dumps(summary, default=str), run_id))
+
+    def record_failure(self, run_id: str, item: str, category: str, message: str) -> None:
+        self.conn.execute("INSERT INTO failures (run_id, item, category, message) "
+                          "VALUES (?, ?, ?, ?)", (run_id, item, category, message))
+
+    # ------------------------------------------------------------ paid-response cache
+
+    def cache_get(self, key: str) -> dict | None:
+        """A stored response (with its usage) for this request key, or None."""
+        row = self.conn.execute("SELECT * FROM response_cache WHERE key = ?", (key,)).fetchone()
+        if not row:
+            return None
+        row["response"] = json.loads(row["response"])
+        return row
+
+    def cache_put(self, key: str, provider: str, model: str, response: Any,
+                  input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        """Store a paid response as soon as it arrives (autocommit: durable at once)."""
+        self.conn.execute("INSERT OR REPLACE INTO response_cache (key, provider, model, response, "
+                          "input_tokens, output_tokens, cost_usd) VALUES (?,?,?,?,?,?,?)",
+                          (key, provider, model, json.dumps(response, ensure_ascii=False),
+                           input_tokens, output_tokens, cost_usd))
+

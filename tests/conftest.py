@@ -1,0 +1,42 @@
+"""Shared fixtures. Every test runs with its own data directory and no real API keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+
+KEY_VARS = [f"{p}_{s}" for p in ("OPENAI", "ANTHROPIC", "GOOGLE", "MISTRAL", "LLAMA")
+            for s in ("API_KEY", "BASE_URL")] + ["AGENT_PROVIDER", "AGENT_MODEL", "GEMINI_API_KEY"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Move memory/ and output_datasets/ into tmp_path and drop provider env vars."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DATASET_BUILDER_HOME", str(home))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("DATASET_BUILDER_NO_DOTENV", "1")
+    for name in KEY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def corpus_file(relative: str) -> Path:
+    """A file of ../shared/corpus; skips the test visibly when shared/ is absent."""
+    path = SHARED_CORPUS / relative
+    if not path.exists():
+        pytest.skip(f"../shared/corpus/{relative} not present (sweep needs ../shared)")
+    return path
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    present = "present" if SHARED_CORPUS.exists() else "ABSENT: corpus sweeps will skip"
+    return f"shared corpus: {SHARED_CORPUS} ({present}); HOME isolation on; keys dropped: {len(KEY_VARS)}"
+
+
