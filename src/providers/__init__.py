@@ -1,0 +1,1 @@
+"""LLM providers: target facts (catalog.py, targets.py) and agent backends (*_provider.py)."""
