@@ -102,3 +102,16 @@ class Example:
     @property
     def rejected(self) -> bool:
         return bool(self.reasons)
+
+
+@dataclass
+class CoverageRow:
+    """How much one chunk of a source file was used: samples generated, accepted and rejected."""
+
+    chunk_id: str
+    source_file: str
+    location: str = ""
+    generated: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    tokens: int = 0

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from src.config import secret_values
 from src.errors import DatasetNotFound, StorageError
-from src.persistence.models import Example, Turn
+from src.persistence.models import CoverageRow, Example, Turn
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -93,7 +95,25 @@ _M001_INITIAL = ("initial", """
     );
     """)
 
-MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL]
+_M002_COVERAGE_SPLIT = ("coverage tokens, split report, lookup indexes", """
+    ALTER TABLE chunk_coverage ADD COLUMN tokens INTEGER DEFAULT 0;
+    ALTER TABLE datasets ADD COLUMN split_report TEXT DEFAULT '{}';
+    CREATE INDEX idx_samples_source ON samples(dataset_id, source_file);
+    CREATE INDEX idx_runs_dataset ON runs(dataset_id);
+    CREATE INDEX idx_failures_run ON failures(run_id);
+    CREATE INDEX idx_coverage_source ON chunk_coverage(dataset_id, source_file);
+    """)
+
+MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT]
+
+_INSERT_SAMPLE = ("INSERT OR REPLACE INTO samples (id, dataset_id, content, token_length, "
+                  "topic_keywords, source_file, split, status, reasons, scores, metadata) "
+                  "VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+_SUMMARY_COLUMNS = "id, token_length, topic_keywords, source_file, split, status, reasons, scores"
+_COVERAGE_DEFAULTS = {"location": "", "generated": 0, "accepted": 0, "rejected": 0, "tokens": 0,
+                      "chunk_id": "", "source_file": ""}
+SECRET_KEY_SUFFIXES = ("_key", "_token", "_secret", "password")
+REDACTED = "***"
 
 
 def example_to_row(dataset_id: str, ex: Example) -> tuple:
@@ -128,6 +148,20 @@ def example_from_row(row: dict) -> Example:
         token_length=row.get("token_length") or 0)
 
 
+def scrub_secrets(value: Any, secrets: list[str] | None = None) -> Any:
+    """A copy of config data without secrets: *_key/*_token keys dropped, secret values masked."""
+    secrets = secret_values() if secrets is None else secrets
+    if isinstance(value, dict):
+        return {k: scrub_secrets(v, secrets) for k, v in value.items()
+                if not str(k).lower().endswith(SECRET_KEY_SUFFIXES)}
+    if isinstance(value, (list, tuple)):
+        return [scrub_secrets(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+    return value
+
+
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:
     return {col[0]: row[i] for i, col in enumerate(cursor.description)}
 
@@ -147,8 +181,9 @@ class Database:
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.migrate()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"The database {self.path} cannot be opened ({exc}). If it is "
-                               "damaged, restore a backup with `python -m src.main restore`.") from None
+            from src.persistence.backup import damaged_message
+
+            raise StorageError(damaged_message(self.path, str(exc))) from None
 
     def __enter__(self) -> Database:
         return self
@@ -194,19 +229,17 @@ class Database:
 
     def upsert_dataset(self, name: str, provider: str, model: str, mode: str,
                        config: dict[str, Any]) -> str:
-        """The id of dataset `name`, created if new; target and config are updated."""
-        row = self.conn.execute("SELECT id FROM datasets WHERE name = ?", (name,)).fetchone()
-        config_json = json.dumps(config, ensure_ascii=False, default=str)
-        if row:
-            self.conn.execute("UPDATE datasets SET provider=?, model=?, mode=?, config=?, "
-                              "updated_at=CURRENT_TIMESTAMP WHERE id=?",
-                              (provider, model, mode, config_json, row["id"]))
-            return row["id"]
-        dataset_id = f"ds_{int(time.time() * 1000):x}"
-        self.conn.execute("INSERT INTO datasets (id, name, provider, model, mode, config) "
-                          "VALUES (?, ?, ?, ?, ?, ?)",
-                          (dataset_id, name, provider, model, mode, config_json))
-        return dataset_id
+        """The id of dataset `name`, created if new; target and config (secrets removed) updated."""
+        config_json = json.dumps(scrub_secrets(config), ensure_ascii=False, default=str)
+        dataset_id = f"ds_{int(time.time() * 1000):x}{uuid.uuid4().hex[:6]}"
+        with self.transaction() as conn:  # one statement, so two runs cannot both insert `name`
+            row = conn.execute(
+                "INSERT INTO datasets (id, name, provider, model, mode, config) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "provider=excluded.provider, model=excluded.model, mode=excluded.mode, "
+                "config=excluded.config, updated_at=CURRENT_TIMESTAMP RETURNING id",
+                (dataset_id, name, provider, model, mode, config_json)).fetchall()[0]
+        return row["id"]
 
     def get_dataset(self, name: str) -> dict:
         row = self.conn.execute("SELECT * FROM datasets WHERE name = ? OR id = ?",
@@ -232,9 +265,7 @@ class Database:
         """Insert or replace a batch of examples in one transaction; returns how many."""
         rows = [example_to_row(dataset_id, ex) for ex in examples]
         with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO samples (id, dataset_id, content, "
-                             "token_length, topic_keywords, source_file, split, status, reasons, "
-                             "scores, metadata) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(_INSERT_SAMPLE, rows)
         return len(rows)
 
     def load_examples(self, dataset_id: str, status: str | None = "accepted") -> list[Example]:
@@ -251,6 +282,64 @@ class Database:
             conn.executemany("UPDATE samples SET split = ? WHERE id = ?",
                              [(split, sid) for sid, split in assignments.items()])
 
+    def delete_examples(self, dataset_id: str, status: str | None = None) -> int:
+        """Delete a dataset's samples (only `status` ones if given); returns how many."""
+        sql, params = "DELETE FROM samples WHERE dataset_id = ?", (dataset_id,)
+        if status:
+            sql, params = sql + " AND status = ?", params + (status,)
+        with self.transaction() as conn:
+            return conn.execute(sql, params).rowcount
+
+    def replace_examples(self, dataset_id: str, examples: Iterable[Example]) -> int:
+        """Swap all of a dataset's samples for `examples` in one transaction (a re-run's result)."""
+        rows = [example_to_row(dataset_id, ex) for ex in examples]
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM samples WHERE dataset_id = ?", (dataset_id,))
+            conn.executemany(_INSERT_SAMPLE, rows)
+        return len(rows)
+
+    def sample_rows(self, dataset_id: str, columns: str = _SUMMARY_COLUMNS) -> list[dict]:
+        """Light rows (no content) of every sample of a dataset, for statistics."""
+        return self.conn.execute(f"SELECT {columns} FROM samples WHERE dataset_id = ? "
+                                 "ORDER BY rowid", (dataset_id,)).fetchall()
+
+    def set_split_report(self, dataset_id: str, report: dict) -> None:
+        """Keep what the splitter reported (distribution, notes, leakage moved) with the dataset."""
+        self.conn.execute("UPDATE datasets SET split_report = ? WHERE id = ?",
+                          (json.dumps(report, ensure_ascii=False, default=str), dataset_id))
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Remove a dataset with its samples, runs, failures and coverage."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+
+    # ------------------------------------------------------------ coverage
+
+    def add_coverage(self, dataset_id: str, rows: Iterable[CoverageRow]) -> int:
+        """Record chunks and add their counts (a chunk seen again has its counts summed)."""
+        data = [(dataset_id, r.chunk_id, r.source_file, r.location, r.generated, r.accepted,
+                 r.rejected, r.tokens) for r in rows]
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO chunk_coverage (dataset_id, chunk_id, source_file, location, "
+                "generated, accepted, rejected, tokens) VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(dataset_id, chunk_id) DO UPDATE SET "
+                "generated = generated + excluded.generated, accepted = accepted + excluded.accepted, "
+                "rejected = rejected + excluded.rejected, "
+                "tokens = MAX(tokens, excluded.tokens), location = excluded.location", data)
+        return len(data)
+
+    def coverage(self, dataset_id: str) -> list[CoverageRow]:
+        """Every recorded chunk of a dataset, by source file then chunk."""
+        rows = self.conn.execute("SELECT chunk_id, source_file, location, generated, accepted, "
+                                 "rejected, tokens FROM chunk_coverage WHERE dataset_id = ? "
+                                 "ORDER BY source_file, rowid", (dataset_id,)).fetchall()
+        return [CoverageRow(**{k: (v if v is not None else _COVERAGE_DEFAULTS[k])
+                               for k, v in r.items()}) for r in rows]
+
+    def reset_coverage(self, dataset_id: str) -> None:
+        self.conn.execute("DELETE FROM chunk_coverage WHERE dataset_id = ?", (dataset_id,))
+
     # ------------------------------------------------------------ runs and failures
 
     def start_run(self, run_id: str, dataset_id: str) -> None:
@@ -262,6 +351,15 @@ class Database:
                           "input_tokens=?, output_tokens=?, cost_usd=?, summary=? WHERE id=?",
                           (status, requests, input_tokens, output_tokens, cost_usd,
                            json.dumps(summary, default=str), run_id))
+
+    def run_totals(self, dataset_id: str) -> dict:
+        """Runs, requests, tokens and cost summed over every run of a dataset."""
+        return self.conn.execute(
+            "SELECT COUNT(*) AS runs, COALESCE(SUM(requests),0) AS requests, "
+            "COALESCE(SUM(input_tokens),0) AS input_tokens, "
+            "COALESCE(SUM(output_tokens),0) AS output_tokens, "
+            "COALESCE(SUM(cost_usd),0.0) AS cost_usd FROM runs WHERE dataset_id = ?",
+            (dataset_id,)).fetchone()
 
     def record_failure(self, run_id: str, item: str, category: str, message: str) -> None:
         self.conn.execute("INSERT INTO failures (run_id, item, category, message) "

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from src.cli.commands.common import config_from_args
-from src.errors import NotBuiltYet
+import sys
+
+from src import pipeline
+from src.cli import console
+from src.cli.commands.common import config_from_args, print_json
+from src.cli.reports import describe_plan, describe_result
+from src.errors import UsageError
 
 HELP = "Generate a dataset from config.yaml (flags override it) with no questions asked."
 
@@ -38,7 +43,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print one JSON summary on stdout; human output goes to stderr")
 
 
+def _confirm(plan: pipeline.Plan, assume_yes: bool) -> bool:
+    for line in describe_plan(plan):
+        console.info(line)
+    if assume_yes or not plan.needs_llm:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError("This run sends paid requests and nobody can confirm it here: "
+                         "pass --yes to run without confirmation.")
+    from src.cli.prompts import Cancelled, confirm
+
+    try:
+        return confirm("Start?", default=True)
+    except Cancelled:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
-    config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, before any work
-    raise NotBuiltYet("`generate` is not built yet: the pipeline is tracked as issues 6 and 9. "
-                      "Your configuration is valid.")
+    config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, before any work
+    result = pipeline.run(config, progress=not args.json or sys.stderr.isatty(),
+                          confirm=lambda plan: _confirm(plan, args.yes))
+    if result is None:
+        console.warn("Not started.")
+        return 1
+    for line in describe_result(result):
+        console.info(line)
+    if args.json:
+        print_json(result.to_dict())
+    return 0 if result.counts["samples"] else 1

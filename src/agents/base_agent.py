@@ -1,0 +1,147 @@
+"""What every LLM-driven agent shares: prompt templates, the client, concurrency, failure bookkeeping.
+
+An agent turns chunks into Examples. It never scores, dedups or stores them: the pipeline does that.
+Work items run concurrently through `run_items`; the LLM client enforces the rate limit, retries and the
+budget. A failed item is recorded with its reason and the run goes on; `BudgetExhausted` stops new work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from src.config import PROJECT_ROOT, Config
+from src.errors import BadReply, BudgetExhausted, ConfigError, ProviderError
+from src.persistence.models import Chunk, Example, Turn
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+@dataclass
+class Failure:
+    """One work item that produced nothing, and why."""
+
+    item: str  # chunk id
+    category: str  # malformed_output | rate_limited | unavailable | auth | budget | other
+    message: str
+
+
+@dataclass
+class AgentOutput:
+    """What an agent run produced: examples (incl. rejected drafts), failures, and whether it stopped."""
+
+    examples: list[Example] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    stopped_reason: str = ""  # "" | "budget" | an error message that stopped all work
+
+
+def load_prompt(relative: str) -> str:
+    """A prompt template from prompts/ (e.g. 'system/create_mode.txt')."""
+    path = PROMPTS_DIR / relative
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise ConfigError(f"Prompt file {path} is missing. Restore it from the repository "
+                          "(git checkout -- prompts/).") from None
+
+
+def stable_id(*parts: Any) -> str:
+    """A deterministic sample id, so a resumed run stores the same sample under the same id."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def failure_category(exc: BaseException) -> str:
+    names = {"BadReply": "malformed_output", "RateLimited": "rate_limited",
+             "ProviderUnavailable": "unavailable", "AuthError": "auth",
+             "BudgetExhausted": "budget"}
+    return names.get(type(exc).__name__, "other")
+
+
+def malformed_placeholder(chunk: Chunk, mode: str, message: str) -> Example:
+    """A rejected stand-in for a chunk whose reply stayed malformed, so error analysis counts it."""
+    return Example(id=stable_id(mode, chunk.id, "malformed"), turns=[Turn("user", ""),
+                   Turn("assistant", "")], mode=mode, origin="synthetic",
+                   source_file=chunk.source_file, location=chunk.location, chunk_id=chunk.id,
+                   context=chunk.text, reasons=["malformed_output"], notes=[message[:300]])
+
+
+async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Example]]],
+                    item_id: Callable[[T], str], output: AgentOutput,
+                    on_done: Callable[[list[Example]], None] | None = None,
+                    mode: str = "") -> None:
+    """Run `work` over items concurrently; collect examples and failures into `output`.
+
+    Concurrency is bounded by the LLM client; here every item is scheduled and awaited. After a
+    BudgetExhausted no further item starts (items already in flight finish).
+    """
+    stop = asyncio.Event()
+
+    async def one(item: T) -> None:
+        if stop.is_set():
+            output.failures.append(Failure(item_id(item), "budget", "not started: budget reached"))
+            return
+        try:
+            examples = await work(item)
+        except BudgetExhausted as exc:
+            stop.set()
+            output.stopped_reason = "budget"
+            output.failures.append(Failure(item_id(item), "budget", str(exc)))
+            return
+        except ProviderError as exc:
+            output.failures.append(Failure(item_id(item), failure_category(exc), str(exc)))
+            if isinstance(exc, BadReply) and isinstance(item, Chunk):
+                examples = [malformed_placeholder(item, mode, str(exc))]
+            else:
+                return
+        output.examples.extend(examples)
+        if on_done:
+            on_done(examples)
+
+    await asyncio.gather(*(one(item) for item in items))
+
+
+def interleave_by_source(chunks: Sequence[Chunk]) -> list[Chunk]:
+    """Round-robin chunks across files (and spread within each file) so N samples cover every file."""
+    by_file: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_file.setdefault(chunk.source_file, []).append(chunk)
+    queues = [_spread(group) for group in by_file.values()]
+    ordered: list[Chunk] = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                ordered.append(queue.pop(0))
+    return ordered
+
+
+def _spread(group: list[Chunk]) -> list[Chunk]:
+    """Order a file's chunks so that any prefix is spread over the file (bit-reversal-like)."""
+    order: list[Chunk] = []
+    seen: set[int] = set()
+    step = len(group)
+    while len(order) < len(group):
+        for i in range(0, len(group), max(step, 1)):
+            if i not in seen:
+                seen.add(i)
+                order.append(group[i])
+        step //= 2
+    return order
+
+
+def prompt_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def client_for(config: Config, db: Any) -> Any:
+    """The agent LLM client for this config (imported here so identify mode needs no SDKs)."""
+    from src.providers.llm_client import LLMClient
+
+    return LLMClient(config, db)

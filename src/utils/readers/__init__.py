@@ -1,0 +1,5 @@
+"""One reader per file format. Each exposes `read(path, settings, password) -> Document`.
+
+`safety` checks a file before any library opens it (size, magic bytes, zip bombs); `common` holds
+the block builder and text cleaning every reader shares.
+"""

@@ -1,0 +1,83 @@
+"""Shared by every reader: text cleaning and the builder that turns blocks into a Document."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from src.config import InputConfig
+from src.errors import InputFileError
+from src.persistence.models import Block, Document
+
+# C0 controls except \t and \n go; vertical tab and form feed are line breaks; DEL goes.
+_CONTROL_MAP: dict[int, str | None] = {c: None for c in range(32) if c not in (9, 10)}
+_CONTROL_MAP.update({0x0B: "\n", 0x0C: "\n", 0x0D: "\n", 0x7F: None, 0xFEFF: None})
+_CRLF = re.compile(r"\r\n?")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+
+BLOCK_SEPARATOR = "\n\n"
+
+
+def clean_text(text: str) -> str:
+    """Normalise line breaks and drop control characters (keeps \\n and \\t), then strip."""
+    text = _CRLF.sub("\n", text).translate(_CONTROL_MAP)
+    return _TRAILING_SPACE.sub("\n", text).strip()
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet/CSV value as the text a reader sees (1234.0 -> '1234', dates ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return]
+    return clean_text(str(value))
+
+
+def row_text(cells: list[str]) -> str:
+    """The text of a table row: its non-empty cells joined by ' | '."""
+    return " | ".join(c for c in cells if c)
+
+
+class DocBuilder:
+    """Collects blocks in reading order and records each block's offset in the joined text."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path = path
+        self.format = fmt
+        self.blocks: list[Block] = []
+        self.warnings: list[str] = []
+        self._offset = 0
+
+    def add(self, text: str, kind: str, location: str, **fields: object) -> Block | None:
+        """Append a block (cleaned); empty text is skipped. Returns the block or None."""
+        text = clean_text(text)
+        if not text:
+            return None
+        if self.blocks:
+            self._offset += len(BLOCK_SEPARATOR)
+        block = Block(text=text, kind=kind, location=location, start=self._offset, **fields)  # type: ignore[arg-type]
+        self._offset += len(text)
+        self.blocks.append(block)
+        return block
+
+    def warn(self, message: str) -> None:
+        """Record a warning once."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def build(self, units: int = 0, unit_name: str = "", empty_reason: str = "no text found") -> Document:
+        """The Document; raises InputFileError when no block holds any text."""
+        if not self.blocks:
+            raise InputFileError(str(self.path), empty_reason)
+        text = BLOCK_SEPARATOR.join(b.text for b in self.blocks)
+        return Document(path=str(self.path), format=self.format, blocks=self.blocks, text=text,
+                        units=units, unit_name=unit_name, warnings=self.warnings)
+
+
+def settings_or_default(settings: InputConfig | None) -> InputConfig:
+    """The input settings, or the defaults when none are given."""
+    return settings if settings is not None else InputConfig()
