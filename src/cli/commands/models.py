@@ -1,15 +1,53 @@
-"""`models` command (not built yet)."""
+"""`models` command: the target catalog with limits, prices, tokenizer and lifecycle status."""
+
+from __future__ import annotations
 
 import argparse
+import dataclasses
 
-from src.errors import NotBuiltYet
+from src.cli import console
+from src.cli.commands.common import print_json
+from src.config import PROVIDERS
+from src.providers import catalog
+from src.utils.token_counter import tokenizer_name
 
 HELP = "List target models with limits, prices and lifecycle status."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--provider", choices=PROVIDERS, help="only this provider")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+def _row(spec: catalog.ModelSpec) -> list[str]:
+    price = "-" if spec.training_price_per_1m is None else f"${spec.training_price_per_1m:g}"
+    return [spec.provider, spec.model, f"{spec.max_tokens_per_example:,}",
+            f"{spec.min_examples or '-'}..{spec.max_examples and f'{spec.max_examples:,}' or '-'}",
+            price, _tokenizer_label(spec), catalog.status(spec)]
+
+
+def _tokenizer_label(spec: catalog.ModelSpec) -> str:
+    label = tokenizer_name(spec.provider, spec.model)
+    if spec.tokenizer.startswith("estimate"):
+        return "estimate: " + label.split("(", 1)[1].split(";")[0]
+    return label.split(" (")[0]
+
+
+def _as_dict(spec: catalog.ModelSpec) -> dict:
+    data = dataclasses.asdict(spec)
+    data.update(status=catalog.status(spec), tokenizer_label=tokenizer_name(spec.provider, spec.model),
+                warning=catalog.lifecycle_warning(spec.provider, spec.model))
+    return data
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotBuiltYet("`models` is not built yet (tracked as issue 4).")
+    specs = catalog.list_models(args.provider)
+    if args.json:
+        print_json({"as_of": catalog.AS_OF, "models": [_as_dict(s) for s in specs],
+                    "sources": catalog.SOURCES})
+        return 0
+    header = ["provider", "model", "tokens/example", "examples", "train $/1M", "tokenizer", "status"]
+    console.out(console.table([_row(s) for s in specs], header))
+    console.out(f"Facts as of {catalog.AS_OF} (sources: `models --json`). Claude is fine-tuned on "
+                "Amazon Bedrock. Retired/closing/deprecated targets still format and validate.")
+    return 0

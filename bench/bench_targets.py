@@ -1,0 +1,87 @@
+"""Benchmark: validate a 100,000-example JSONL file; token counting vs the raw tokenizer."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+from src.persistence.models import Example, Turn
+from src.utils import formatter, token_counter
+from src.utils.validator import validate_file
+
+EXAMPLES = 100_000
+COUNT_EXAMPLES = 20_000
+AIM_VALIDATE_S = 5.0
+AIM_RATIO = 1.5
+WORDS = ("tuition scholarship visa hostel exam campus deadline transcript embassy rupee ₹1,50,000 "
+         "semester faculty 2024 admission interview passport SSC/HSC GPA 5.00 fee form").split()
+
+
+def make_file(path: Path, fmt: str, n: int = EXAMPLES, seed: int = 7) -> Path:
+    """n Q&A examples (1-3 turns, ~60-word answers) written in `fmt`."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            turns = []
+            for k in range(1 + i % 3):
+                turns += [Turn("user", f"Question {i}.{k}: what about {rng.choice(WORDS)}?"),
+                          Turn("assistant", " ".join(rng.choice(WORDS) for _ in range(60)))]
+            example = Example(turns=turns, system="Answer from the admission guide.")
+            handle.write(json.dumps(formatter.format_example(example, fmt), ensure_ascii=False) + "\n")
+    return path
+
+
+def _validate_row(path: Path, provider: str, model: str) -> dict:
+    start = time.perf_counter()
+    report = validate_file(path, provider, model)
+    seconds = time.perf_counter() - start
+    return {"name": f"validate 100k-example JSONL ({provider}/{model})", "value": round(seconds, 2),
+            "unit": "s", "aim": f"<= {AIM_VALIDATE_S:g} s",
+            "ok": seconds <= AIM_VALIDATE_S and report.ok and report.examples == EXAMPLES,
+            "notes": f"{report.examples:,} examples, {report.total_tokens:,} tokens "
+                     f"({'exact' if report.exact else 'estimate'}), "
+                     f"{path.stat().st_size / 1e6:.0f} MB, valid={report.ok}"}
+
+
+def _count_row(path: Path, provider: str, model: str) -> dict:
+    records = [json.loads(line) for _, line in zip(range(COUNT_EXAMPLES), path.open(encoding="utf-8"))]
+    texts = [m["content"] for r in records for m in r["messages"]]
+    tok_id = token_counter.tokenizer_id(provider, model)
+    if tok_id in token_counter.MISTRAL_FILES:
+        inner = token_counter.mistral_tokenizer(tok_id).instruct_tokenizer.tokenizer
+        raw = lambda t: inner.encode(t, bos=False, eos=False)  # noqa: E731
+    else:
+        enc = token_counter._quicktok(tok_id)
+        raw = enc.encode
+    start = time.perf_counter()
+    raw_total = sum(len(raw(t)) for t in texts)
+    raw_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ours = sum(token_counter.count_example_tokens(r, provider, model) for r in records)
+    ours_s = time.perf_counter() - start
+    ratio = ours_s / raw_s
+    return {"name": f"token counting vs raw tokenizer ({provider}/{model})", "value": round(ratio, 2),
+            "unit": "x raw time", "aim": f"<= {AIM_RATIO:g}x", "ok": ratio <= AIM_RATIO,
+            "notes": f"{COUNT_EXAMPLES:,} examples / {len(texts):,} texts: ours {ours_s:.2f} s "
+                     f"({ours:,} tokens with chat overhead), raw encode {raw_s:.2f} s "
+                     f"({raw_total:,} tokens)"}
+
+
+def run(workdir: Path) -> list[dict]:
+    """Validation time for 100k examples and counting overhead, for OpenAI and Mistral 7B."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    openai_file = make_file(workdir / "openai_100k.jsonl", "openai")
+    mistral_file = make_file(workdir / "mistral_100k.jsonl", "mistral")
+    return [_validate_row(openai_file, "openai", "gpt-4o-mini"),
+            _validate_row(mistral_file, "mistral", "open-mistral-7b"),
+            _count_row(openai_file, "openai", "gpt-4o-mini"),
+            _count_row(mistral_file, "mistral", "open-mistral-7b")]
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    for row in run(Path(tempfile.mkdtemp()) / "bench_targets"):
+        print(json.dumps(row, ensure_ascii=False))

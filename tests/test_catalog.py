@@ -1,0 +1,125 @@
+"""Catalog: lookups, sources on every number, lifecycle against dates, size caps, agent prices."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from src.errors import ConfigError
+from src.providers import catalog
+from src.providers.targets import TARGETS, get_target
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "provider_specs.md"
+
+
+def test_every_entry_has_status_dates_sources_and_as_of():
+    for spec in catalog.MODELS:
+        assert spec.as_of == "2026-11-21"
+        assert spec.sources.get("max_tokens_per_example"), spec.key
+        for tags in spec.sources.values():
+            for tag in re.findall(r"[A-Z]+\d*", tags.split(" ")[0]):
+                assert tag in catalog.SOURCES, (spec.key, tag)
+        assert catalog.status(spec) in ("active", "closing", "deprecated", "retired")
+
+
+def test_numbers_match_the_reference_when_present():
+    if not REFERENCE.exists():
+        pytest.skip("../shared/reference/provider_specs.md not present")
+    text = REFERENCE.read_text(encoding="utf-8")
+    for snippet in ("| gpt-4o-mini-2024-07-18 | 65,536", "| Max tokens per record | 32,000",
+                    "| gemini-2.5-flash | 131,072", "gpt-3.5-turbo-0125 / -1106 | 16,385",
+                    "| Minimum records | 32", "| Max training records | 10,000"):
+        assert snippet in text
+    assert catalog.get_model("openai", "gpt-4o-mini").max_tokens_per_example == 65_536
+    assert catalog.get_model("anthropic", "claude-3-haiku").max_tokens_per_example == 32_000
+    assert catalog.get_model("openai", "gpt-3.5-turbo").max_tokens_per_example == 16_385
+
+
+def test_get_model_accepts_aliases_snapshots_and_ft_ids():
+    assert catalog.get_model("openai", "gpt-4o").model == "gpt-4o-2024-08-06"
+    assert catalog.get_model("openai", "GPT-4O-MINI-2024-07-18").model == "gpt-4o-mini-2024-07-18"
+    assert catalog.get_model("openai", "ft:gpt-4o-mini-2024-07-18:acme:x:abc").model == \
+        "gpt-4o-mini-2024-07-18"
+    assert catalog.get_model("mistral", "open-mistral-nemo").tokenizer == "tekken"
+    with pytest.raises(ConfigError, match="Valid models: .*llama-3.1-405b"):
+        catalog.get_model("llama", "llama-2-7b")
+    with pytest.raises(ConfigError, match="Unknown provider"):
+        catalog.get_model("cohere", "command")
+
+
+@pytest.mark.parametrize("provider,model,today,expected", [
+    ("openai", "gpt-4o-mini", date(2026, 11, 22), "closing"),
+    ("openai", "gpt-4o-mini", date(2027, 1, 7), "retired"),
+    ("openai", "gpt-3.5-turbo", date(2026, 10, 22), "closing"),
+    ("openai", "gpt-3.5-turbo", date(2026, 10, 23), "retired"),
+    ("anthropic", "claude-3-haiku", date(2026, 9, 9), "closing"),
+    ("anthropic", "claude-3-haiku", date(2026, 9, 10), "retired"),
+    ("mistral", "open-mistral-7b", date(2026, 11, 22), "deprecated"),
+    ("google", "gemini-2.0-flash", date(2026, 11, 22), "deprecated"),
+    ("google", "gemini-2.5-flash", date(2026, 11, 22), "active")])
+def test_lifecycle_status_follows_dates(provider, model, today, expected):
+    assert catalog.status(catalog.get_model(provider, model), today) == expected
+
+
+def test_lifecycle_warning_names_alternatives():
+    warning = catalog.lifecycle_warning("openai", "gpt-4.1-nano", date(2026, 11, 22))
+    assert warning and "2026-10-23" in warning and "Consider instead" in warning
+    assert "still formatted and validated" in warning
+    assert catalog.lifecycle_warning("llama", "llama-3.1-8b") is None
+
+
+def test_size_cap_says_what_and_why():
+    decision = catalog.validate_dataset_size(20_000, "anthropic", "claude-3-haiku")
+    assert (decision.size, decision.capped) == (10_000, True)
+    assert "20,000" in decision.message and "10,000" in decision.message and "[A1]" in decision.message
+    fine = catalog.validate_dataset_size(500, "openai", "gpt-4o")
+    assert (fine.size, fine.capped) == (500, False)
+    small = catalog.validate_dataset_size(5, "openai", "gpt-4o")
+    assert small.warnings and "at least 10" in small.warnings[0]
+
+
+def test_size_cap_by_training_tokens(monkeypatch):
+    import dataclasses
+    spec = dataclasses.replace(catalog.get_model("llama", "llama-3.1-8b"), max_training_tokens=1_000_000)
+    monkeypatch.setitem(catalog._INDEX, ("llama", "llama-3.1-8b"), spec)  # data, not our code
+    decision = catalog.validate_dataset_size(5_000, "llama", "llama-3.1-8b", tokens_per_example=500)
+    assert decision.size == 2_000 and "1,000,000 training tokens" in decision.message
+
+
+def test_agent_prices():
+    assert catalog.agent_price("openai", "gpt-4o-mini") == (0.15, 0.60)
+    assert catalog.agent_price("anthropic", "claude-haiku-4-5-20251001") == (1.00, 5.00)
+    assert catalog.agent_price("openai", "no-such-model") is None
+    for key, (inp, out, source, as_of) in catalog.AGENT_PRICE_SOURCES.items():
+        assert inp > 0 and out > 0 and source and as_of, key
+
+
+def test_targets_interface():
+    assert set(TARGETS) == {"openai", "anthropic", "google", "mistral", "llama"}
+    openai = get_target("openai")
+    assert "gpt-4o-2024-08-06" in openai.get_models()
+    assert openai.get_token_limit("gpt-3.5-turbo") == 16_385
+    assert openai.get_max_training_tokens("gpt-4o") is None
+    assert openai.training_price("gpt-4o-mini") == 3.0
+    assert get_target("llama").export_formats("llama-3.1-8b") == ["llama", "mistral_instruct",
+                                                                  "alpaca", "sharegpt"]
+    assert get_target("google").export_formats("gemini-2.5-pro") == ["google"]
+    life = get_target("anthropic").lifecycle("claude-3-haiku")
+    assert life["status"] == "retired" and life["shutdown"] == "2026-09-10" and life["warning"]
+
+
+def test_target_validate_dataset_takes_examples_records_or_path(tmp_path):
+    from src.persistence.models import Example, Turn
+
+    examples = [Example(turns=[Turn("user", f"q{i}"), Turn("assistant", f"a{i}")]) for i in range(12)]
+    target = get_target("openai")
+    assert target.validate_dataset(examples, "gpt-4o").ok
+    records = [target.format_example(e) for e in examples]
+    assert target.validate_dataset(records, "gpt-4o").examples == 12
+    path = tmp_path / "d.jsonl"
+    import json
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert target.validate_dataset(str(path), "gpt-4o").ok
