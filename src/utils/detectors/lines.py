@@ -17,9 +17,11 @@ QUESTION_WORDS = frozenset(
     "how what when why where who whom whose which can could is are was were do does did should "
     "would will shall may might must has have had am".split())
 # Second words that make "How ..."/"What ..." a question even without a question mark.
+# A subject right after the wh-word ("How we work", "What I learned") is a noun clause, not a question.
 QUESTION_SECOND = frozenset(
-    "do does did is are was were can could should would will may much many long often i we you "
-    "to the a an my our your it its they this that".split())
+    "do does did is are was were can could should would will may might much many long often far "
+    "to 's".split())
+AUX_SUBJECTS = frozenset("i we you my our your it they there this the a an he she".split())
 AUX_FIRST = frozenset("can could is are do does did should would will shall may am has have".split())
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 BOLD_WRAP = re.compile(r"^(\*\*|__)(.+?)\1[:.]?$")
@@ -40,6 +42,8 @@ class Line:
     bold: bool
     first: bool  # first non-blank line of its block
     indent: int  # leading spaces before the text in the source
+    code: bool = False  # inside a ``` fence (or the fence line itself): never a heading or marker
+    section: str = ""  # text of the nearest heading above this line
 
 
 @dataclass
@@ -68,6 +72,7 @@ def to_lines(doc: Document) -> list[Line]:
     """Split every block into stripped non-blank lines that keep their offsets."""
     lines: list[Line] = []
     cursor = 0
+    fenced = False
     for index, block in enumerate(doc.blocks):
         start, end = block_bounds(doc, block, cursor)
         cursor = end
@@ -78,11 +83,24 @@ def to_lines(doc: Document) -> list[Line]:
             if stripped:
                 lead = len(raw) - len(raw.lstrip())
                 s = offset + lead
+                fence = stripped.startswith(("```", "~~~"))
                 lines.append(Line(stripped, s, s + len(stripped), index, block.kind,
-                                  block.location, block.level, block.bold, first, lead))
+                                  block.location, block.level, block.bold, first, lead,
+                                  fenced or fence))
+                fenced = fenced != fence
                 first = False
             offset += len(raw) + 1
+    _mark_sections(lines)
     return lines
+
+
+def _mark_sections(lines: list[Line]) -> None:
+    title = ""
+    for line in lines:
+        line.section = title
+        head = heading_text(line)
+        if head:
+            title = head[0]
 
 
 def clean(text: str) -> str:
@@ -101,6 +119,8 @@ def norm(text: str) -> str:
 
 def heading_text(line: Line) -> tuple[str, int] | None:
     """(text, level) when the line is a heading: a heading block or a Markdown '#' line."""
+    if line.code:
+        return None
     match = MD_HEADING.match(line.text)
     if match:
         return match.group(2), len(match.group(1))
@@ -119,7 +139,7 @@ def is_question(text: str, min_words: int = 3) -> bool:
         return True
     if words[0] in QUESTION_WORDS - AUX_FIRST:
         return words[1] in QUESTION_SECOND
-    return words[0] in AUX_FIRST and len(words) >= 4 and words[1] in {"i", "we", "you", "my", "it"}
+    return words[0] in AUX_FIRST and len(words) >= 4 and words[1] in AUX_SUBJECTS
 
 
 def strip_number(text: str) -> str:
@@ -129,8 +149,19 @@ def strip_number(text: str) -> str:
 
 def section_heading(lines: list[Line], index: int) -> str:
     """The nearest heading above lines[index] (the section a conversation sits in)."""
-    for line in reversed(lines[:index]):
-        found = heading_text(line)
-        if found:
-            return found[0]
-    return ""
+    return lines[index].section
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink a span over surrounding whitespace and Markdown bold markers ('**', '__')."""
+    while True:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if text[start:start + 2] in ("**", "__"):
+            start += 2
+        elif end - start >= 2 and text[end - 2:end] in ("**", "__"):
+            end -= 2
+        else:
+            return start, end
