@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)  # one Block per CSV/XLSX row: slots keep big tables small
 class Block:
     """One piece of a document, in reading order, with where it came from."""
 
@@ -82,6 +82,7 @@ class Example:
     topic_keywords: list[str] = field(default_factory=list)
     persona: str = ""
     question_type: str = ""
+    domain_entity: str = ""  # the domain-profile entity the sample is about (SetForge field)
     scores: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)  # failure categories when rejected
     notes: list[str] = field(default_factory=list)  # human-readable explanation of the scores

@@ -1,15 +1,60 @@
-"""`ingest` command (not built yet)."""
+"""`ingest` command: show what the tool reads from files or folders, or why it cannot."""
+
+from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from src.errors import NotBuiltYet
+from src.cli import console
+from src.cli.commands.common import config_from_args, print_json
+from src.errors import UsageError
+from src.utils.file_processor import iter_documents, summarize_one
+from src.utils.token_counter import count_text_tokens, tokenizer_name
 
 HELP = "Show what the tool reads from files or folders (format, blocks, tokens, or the error)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    parser.add_argument("--config", help="config file (default: config.yaml)")
+    parser.add_argument("--password", action="append", default=[], metavar="FILE=PASSWORD",
+                        help="password of an encrypted PDF (file name or path); repeatable")
+
+
+def _passwords(pairs: list[str]) -> dict[str, str]:
+    passwords = {}
+    for pair in pairs:
+        name, sep, secret = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--password {pair.split('=')[0]}=...: write it as FILE=PASSWORD.")
+        passwords[name] = secret
+    return passwords
+
+
+def _line(summary: dict[str, Any]) -> str:
+    if not summary["ok"]:
+        return f"{summary['file']}: {summary['error']}"
+    units = f", {summary['units']} {summary['unit_name']}" if summary["unit_name"] else ""
+    return (f"{summary['file']}: {summary['format']}, {summary['blocks']} blocks{units}, "
+            f"{summary['characters']:,} characters, {summary['tokens']:,} {summary['token_unit']}")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotBuiltYet("`ingest` is not built yet (tracked as issue 3).")
+    config = config_from_args(args, {})
+    provider, model = config.system.agentic_llm, config.system.agentic_model
+    unit = f"tokens ({tokenizer_name(provider, model)})"
+    summaries = []
+    for result in iter_documents(args.paths, config.input, _passwords(args.password)):
+        summary = summarize_one(result, lambda text: count_text_tokens(text, provider, model), unit)
+        summaries.append(summary)
+        if not args.json:
+            (console.out if summary["ok"] else console.error)(_line(summary))
+            for warning in summary.get("warnings", []):
+                console.warn(f"{summary['file']}: {warning}")
+    read = sum(1 for s in summaries if s["ok"])
+    if args.json:
+        print_json({"files": summaries, "read": read, "failed": len(summaries) - read})
+    else:
+        console.info(f"{read} of {len(summaries)} file(s) read.")
+    return 0 if read else 1

@@ -59,7 +59,8 @@ class DocBuilder:
             return None
         if self.blocks:
             self._offset += len(BLOCK_SEPARATOR)
-        block = Block(text=text, kind=kind, location=location, start=self._offset, **fields)  # type: ignore[arg-type]
+        block = Block(text=text, kind=kind, location=location, start=self._offset,
+                      **fields)  # type: ignore[arg-type]
         self._offset += len(text)
         self.blocks.append(block)
         return block

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -143,7 +144,9 @@ def _check_ratios(path: Path, infos: list[zipfile.ZipInfo], max_ratio: float) ->
 
 @contextmanager
 def time_limit(path: Path, seconds: float = PARSE_TIMEOUT_S) -> Iterator[None]:
-    """Abort parsing after `seconds` (main thread only; elsewhere readers check page deadlines)."""
+    """Abort parsing after `seconds` (main thread only; elsewhere readers check page deadlines).
+
+    An outer timer (pytest-timeout, a caller's alarm) is restored afterwards, minus the time used."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
         yield
         return
@@ -152,10 +155,14 @@ def time_limit(path: Path, seconds: float = PARSE_TIMEOUT_S) -> Iterator[None]:
         raise InputFileError(str(path), f"took longer than {seconds:g} s to read and was skipped: "
                              "it may be malformed. Try re-saving or exporting it again.")
 
+    outer_left, _ = signal.getitimer(signal.ITIMER_REAL)
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - started), 0.001))
