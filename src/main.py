@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m src.main",
         description="Fine-Tuning Dataset Builder: turn documents into fine-tuning datasets. "
                     "With no command, opens the interactive menu.")
+    parser.add_argument("--config", metavar="F", dest="menu_config",
+                        help="config file for the menu (default: config.yaml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         from src.cli.menu import run_menu
 
-        return run_menu()
+        return run_menu(args.menu_config)
     return run_command(args.command, args)
 
 

@@ -251,7 +251,7 @@ def finish_dataset(processor: Processor) -> Any:
         tokens=sum(ex.token_length for ex in accepted),
         cost_usd=float(totals.get("cost_usd", 0.0)), requests=int(totals.get("requests_sent", 0)),
         files=files, skipped=[{"path": f.path, "error": f.reason} for f in log.plan.skipped],
-        warnings=log.plan.messages + warnings + list(result.notes),
+        warnings=list(dict.fromkeys(log.plan.messages + warnings + list(result.notes))),
         stopped_reason=log.stopped_reason, failures=log.failure_counts(),
         summary={"cache_hits": int(totals.get("cache_hits", 0)),
                  "rejected_by_reason": report.get("counts", {}),

@@ -1,53 +1,410 @@
-"""The numbered menu. Actions are thin: ask (prompts.py), call one function, print the result."""
+"""The numbered menu. Actions are thin: ask (prompts.py), call one function, print the result.
+
+The session keeps a working `Config` (from config.yaml, or the defaults when the file is broken);
+Configure changes it, Generate uses it, and Save writes the changed keys back into config.yaml with
+the user's comments kept. `_guarded` is the one place that shows errors: our own errors as one line,
+anything unexpected logged with its traceback, and the menu carries on either way.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import logging
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from src.cli import console
-from src.cli.commands import COMMANDS
-from src.cli.prompts import Cancelled, ask_choice
-from src.errors import BuilderError, NotBuiltYet
+from src.cli import console, prompts
+from src.cli import settings_editor as editor
+from src.cli.prompts import Cancelled
+from src.cli.settings_editor import Session
+from src.config import (
+    EXPORT_FORMATS,
+    PROJECT_ROOT,
+    PROVIDERS,
+    Config,
+    agent_choice,
+    db_path,
+    home,
+    load_config,
+)
+from src.errors import BuilderError, ConfigError, NotBuiltYet
 
+log = logging.getLogger("src.cli.menu")
 TITLE = "=== Fine-Tuning Dataset Builder ==="
+MAX_ISSUES_SHOWN = 20
 
 
-def _not_built(what: str, issue: int) -> Callable[[], None]:
-    def action() -> None:
-        raise NotBuiltYet(f"{what} is not built yet (tracked as issue {issue}).")
-    return action
+Action = Callable[[Session], None]
 
 
-def _list_datasets() -> None:
-    COMMANDS["list"].run(argparse.Namespace(json=False))
+def _module(name: str) -> ModuleType:
+    """Import a part of the tool; a missing part becomes a NotBuiltYet message, not a crash."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        log.warning("cannot import %s: %s", name, exc)
+        raise NotBuiltYet(f"This part of the tool is not available in this copy ({name}: {exc}). "
+                          "Update the project; the other menu entries still work.") from None
 
 
-ENTRIES: list[tuple[str, Callable[[], None]]] = [
-    ("Configure Dataset", _not_built("Configure Dataset", 9)),
-    ("Generate Dataset", _not_built("Generate Dataset", 9)),
-    ("View Dataset Statistics", _not_built("View Dataset Statistics", 8)),
-    ("Export Dataset", _not_built("Export Dataset", 8)),
-    ("Settings", _not_built("Settings", 9)),
-    ("List Datasets", _list_datasets),
+def _function(module: str, name: str) -> Callable[..., Any]:
+    function = getattr(_module(module), name, None)
+    if function is None:
+        raise NotBuiltYet(f"{module}.{name} is not available in this copy yet; update the project.")
+    return function
+
+
+def _guarded(action: Action, session: Session) -> None:
+    """Run one action; every error is shown here and the menu goes on."""
+    try:
+        action(session)
+    except Cancelled:
+        console.info("Back.")
+    except KeyboardInterrupt:
+        console.info("Interrupted; back.")
+    except BuilderError as exc:
+        console.error(str(exc))
+    except Exception as exc:  # a bug: traceback to the log, one line to the user
+        log.exception("unexpected error in menu action %s", getattr(action, "__name__", action))
+        what = f"{exc.__class__.__name__}: {exc}" if isinstance(exc, ImportError) else (
+            exc.__class__.__name__)
+        console.error(f"Something went wrong ({what}). The details are in "
+                      f"{home() / 'memory' / 'logs' / 'builder.log'}; the menu carries on.")
+
+
+def _submenu(title: str, items: list[tuple[str, Action]], session: Session,
+             header: Callable[[Session], list[str]] | None = None) -> None:
+    """Numbered items plus Back; Ctrl-C inside an item comes back here, at this prompt goes up."""
+    while True:
+        for line in header(session) if header else []:
+            console.info(line)
+        choice = prompts.ask_choice(title, [label for label, _ in items] + ["Back"])
+        if choice == len(items):
+            return
+        _guarded(items[choice][1], session)
+
+
+# ---------------------------------------------------------------- 1. Configure Dataset
+
+def _summary(s: Session) -> list[str]:
+    c = s.config
+    split = (f"{round(c.split.ratio * 100)}/{round(100 - c.split.ratio * 100)} {c.split.strategy}"
+             + (f" by {c.split.weight_by}" if c.split.strategy == "weighted" else "")
+             if c.split.enabled else "none")
+    provider, model = agent_choice(c)
+    lines = [(f"Target {c.provider}/{c.model} | mode {c.mode} | size {c.dataset_size} | "
+              f"split {split} | budget ${c.budget_usd:.2f}"),
+             f"Agent {provider}/{model} | dataset {c.output_name!r} | input {c.input.directory}"]
+    if s.unsaved():
+        lines.append(f"Not saved to config.yaml yet: {', '.join(s.unsaved())}")
+    return lines
+
+
+def _set_target(s: Session) -> None:
+    provider, model = prompts.ask_target(s.config.provider, s.config.model)
+    s.update({"provider": provider, "model": model})
+    console.success(f"Target: {provider}/{model}.")
+
+
+def _set_mode(s: Session) -> None:
+    mode = prompts.ask_mode(s.config.mode)
+    changes: dict[str, Any] = {"mode": mode}
+    if mode == "hybrid":
+        changes["agent.hybrid.generation_ratio"] = prompts.ask_float(
+            "Share of created samples (0-1; the rest is identified)",
+            s.config.agent.hybrid.generation_ratio, 0.0, 1.0)
+    s.update(changes)
+    if mode == "free" and not _function("src.agents.free_agent", "load_free_prompt")(s.config):
+        console.info(f"No instructions in {s.config.agent.free.prompt_file} yet: you will type "
+                     "them when you generate.")
+    hint = editor.key_hint(agent_choice(s.config)[0], s.config) if mode != "identify" else None
+    if hint:
+        console.warn(hint)
+    console.success(f"Mode: {mode}.")
+
+
+def _set_size(s: Session) -> None:
+    desired = prompts.ask_size("Desired number of samples", s.config.dataset_size)
+    decision = _function("src.providers.catalog", "validate_dataset_size")(
+        desired, s.config.provider, s.config.model)
+    if decision.capped:
+        console.warn(decision.message)
+    for warning in getattr(decision, "warnings", []):
+        console.warn(warning)
+    s.update({"dataset_size": decision.size})
+    console.success(f"Dataset size: {decision.size:,}.")
+
+
+def _set_split(s: Session) -> None:
+    split = s.config.split
+    s.update(prompts.ask_split(split.enabled, split.ratio, split.strategy, split.weight_by))
+    console.success(_summary(s)[0])
+
+
+def _set_budget(s: Session) -> None:
+    budget = prompts.ask_float("Budget cap for one run, in USD",
+                               s.config.budget_usd, 0.0, 1_000_000.0)
+    s.update({"budget_usd": budget})
+    console.success(f"Budget: ${budget:.2f}.")
+
+
+def _set_agent(s: Session) -> None:
+    current = s.config.system.agentic_llm
+    keys = {row[0]: f"{row[1]} {row[2]}" for row in editor.key_status(s.config)}
+    provider = prompts.ask_option("Agent LLM provider (the model that WRITES samples)",
+                                  [(p, keys[p]) for p in PROVIDERS], current)
+    default = s.config.system.agentic_model if provider == current else None
+    model = prompts.ask_text(f"Agent model name at {provider}", default=default)
+    s.update({"system.agentic_llm": provider, "system.agentic_model": model})
+    hint = editor.key_hint(provider, s.config)
+    if hint:
+        console.warn(hint)
+    console.success(f"Agent LLM: {provider}/{model}.")
+
+
+def _set_names(s: Session) -> None:
+    safe_name = _function("src.utils.paths", "safe_output_name")
+    name = prompts.ask_until("Dataset name (its folder under output_datasets/)", safe_name,
+                             default=s.config.output_name)
+    folder = prompts.ask_input_folder("Input folder or file", s.config.input.directory)
+    s.update({"output_name": name, "input.directory": folder})
+    console.success(f"Dataset {name!r} from {folder}.")
+
+
+def configure(s: Session) -> None:
+    """Configure Dataset: target, mode, size, split, budget, agent, names; save on request."""
+    _submenu("Configure Dataset", [
+        ("Target provider and model", _set_target), ("Generation mode", _set_mode),
+        ("Dataset size", _set_size), ("Train/validation split", _set_split),
+        ("Budget", _set_budget), ("Agent LLM (writes the samples)", _set_agent),
+        ("Dataset name and input folder", _set_names), ("Save to config.yaml", editor.save),
+    ], s, header=_summary)
+
+
+# ---------------------------------------------------------------- 2. Generate Dataset
+
+def _free_prompt(s: Session) -> str:
+    text = prompts.ask_free_instructions()
+    if prompts.confirm(f"Save these instructions to {s.config.agent.free.prompt_file}?", True):
+        path = _function("src.agents.free_agent", "save_free_prompt")(s.config, text)
+        console.success(f"Saved to {path}.")
+    return text
+
+
+def _blocker(plan: Any, config: Config) -> str | None:
+    """Why a run cannot start, saying what to do; None when it can."""
+    if not plan.documents:
+        return (f"Nothing readable in {config.input.directory}: add documents there or change "
+                "the input folder under Configure Dataset.")
+    return editor.key_hint(agent_choice(config)[0], config) if plan.needs_llm else None
+
+
+def generate(s: Session) -> None:
+    """Generate Dataset: read the input, show the plan and estimate, confirm, run, summarize."""
+    pipeline = _module("src.pipeline")
+    reports = _module("src.cli.reports")
+    plan = pipeline.prepare(s.config)
+    if s.config.mode == "free" and not plan.free_prompt:
+        console.info(f"Free mode needs instructions and {s.config.agent.free.prompt_file} has none.")
+        plan = pipeline.prepare(s.config, free_prompt=_free_prompt(s))
+    for line in reports.describe_plan(plan):
+        console.info(line)
+    blocker = _blocker(plan, s.config)
+    if blocker:
+        console.error(blocker)
+    if blocker or not prompts.confirm("Start generating?", default=True):
+        console.info("Not started.")
+        return
+    try:
+        result = pipeline.execute(plan)
+    except KeyboardInterrupt:
+        console.warn(f"Stopped by Ctrl-C. The samples made so far are saved in dataset "
+                     f"{s.config.output_name!r}. To resume, choose Generate Dataset again with the "
+                     "same dataset name; work already paid for is not paid again.")
+        return
+    for line in reports.describe_result(result):
+        console.out(line)
+
+
+# ---------------------------------------------------------------- 3, 4 and other dataset entries
+
+def _open_db() -> Any:
+    return _module("src.persistence.sqlite_client").Database(db_path())
+
+
+def _choose_dataset(title: str) -> str | None:
+    with _open_db() as db:
+        rows = db.list_datasets()
+    if not rows:
+        console.info("No datasets yet: choose Generate Dataset first (or run `make demo`).")
+        return None
+    labels = [f"{r['name']} ({r['provider']}/{r['model']}, {r['mode']}, "
+              f"{r['total_samples']} samples)" for r in rows]
+    return rows[prompts.ask_choice(title, labels, default=0)]["name"]
+
+
+def view_stats(s: Session) -> None:
+    """View Dataset Statistics: tokens, distribution, sources, keywords, quality, cost, histogram."""
+    name = _choose_dataset("View statistics of which dataset?")
+    if name is None:
+        return
+    stats = _module("src.utils.stats")
+    with _open_db() as db:
+        console.out(stats.render(stats.dataset_stats(db, name)))
+
+
+def export(s: Session) -> None:
+    """Export Dataset: JSONL in the target's format (or another), CSV metadata and stats."""
+    name = _choose_dataset("Export which dataset?")
+    if name is None:
+        return
+    fmt = prompts.ask_export_format(EXPORT_FORMATS, s.config.output.format)
+    with _open_db() as db:
+        result = _function("src.utils.exporter", "export_dataset")(name, db, fmt=fmt)
+    console.success(f"Exported {name!r} as {result.fmt}:")
+    for kind, path in result.files.items():
+        console.out(f"  {kind}: {path}")
+
+
+def analyze_errors(s: Session) -> None:
+    """Analyze errors: rejected samples grouped by category, with recommendations."""
+    name = _choose_dataset("Analyze the rejected samples of which dataset?")
+    if name is None:
+        return
+    analysis = _module("src.utils.error_analysis")
+    report, paths = analysis.analyze_dataset(name)
+    for line in analysis.summary_lines(report):
+        console.out(line)
+    for path in paths:
+        console.success(f"Report written to {path}")
+
+
+def list_datasets(s: Session) -> None:
+    """List the stored datasets."""
+    from src.cli.commands import list_datasets as command
+
+    command.run(argparse.Namespace(json=False))
+
+
+def validate_file(s: Session) -> None:
+    """Validate an existing JSONL file against a target."""
+    path = prompts.ask_path("JSONL file to check")
+    provider, model = s.config.provider, s.config.model
+    if not prompts.confirm(f"Check it against {provider}/{model}?", default=True):
+        provider, model = prompts.ask_target(provider, model)
+    report = _function("src.utils.validator", "validate_file")(path, provider, model)
+    data = report.to_dict()
+    for severity, issues in (("error", report.errors), ("warning", report.warnings)):
+        for issue in issues[:MAX_ISSUES_SHOWN]:
+            console.out(f"  line {issue.line}: {severity} {issue.rule}: {issue.message}")
+        if data.get(f"{severity}s_total", 0) > MAX_ISSUES_SHOWN:
+            console.out(f"  ... {data[f'{severity}s_total'] - MAX_ISSUES_SHOWN} more {severity}s "
+                        f"(all of them: python -m src.main validate {path} --json)")
+    facts = (f"{data['examples']} examples, {data['total_tokens']:,} tokens "
+             f"({data['token_counts']}), longest {data['max_example_tokens']:,} of "
+             f"{data['token_limit']:,} allowed")
+    if report.ok:
+        console.success(f"{path} is valid for {provider}/{model}: {facts}.")
+    else:
+        console.error(f"{path} is NOT valid for {provider}/{model}: {data['errors_total']} "
+                      f"error(s); {facts}.")
+
+
+def restore_backup(s: Session) -> None:
+    """Restore the database from one of its automatic backups."""
+    backup = _module("src.persistence.backup")
+    found = backup.list_backups()
+    if not found:
+        console.info(f"No backups yet in {backup.backups_dir()}: one is made before every run.")
+        return
+    chosen = found[prompts.ask_choice("Restore which backup? (newest first)",
+                                      [f"{backup.backup_time(p)}  {p.name}" for p in found], 0)]
+    if not prompts.confirm(f"Replace the database {db_path()} with this backup? "
+                           "(the current one is backed up first)", default=False):
+        console.info("Nothing restored.")
+        return
+    safety = backup.restore(chosen, db_path())
+    console.success(f"Restored {chosen.name}."
+                    + (f" The previous database is kept as {safety}." if safety else ""))
+
+
+def preview_inputs(s: Session) -> None:
+    """Process input files: what the tool reads from each file, or why it skips it."""
+    folder = prompts.ask_input_folder("Folder or file to read", s.config.input.directory)
+    path = Path(folder).expanduser()
+    iter_documents = _function("src.utils.file_processor", "iter_documents")
+    read = skipped = 0
+    for doc in iter_documents([path if path.is_absolute() else PROJECT_ROOT / path], s.config.input):
+        if hasattr(doc, "reason"):
+            skipped += 1
+            console.out(f"  skipped {doc.path}: {doc.reason}")
+            continue
+        read += 1
+        units = f", {doc.units} {doc.unit_name}" if doc.unit_name else ""
+        console.out(f"  read {doc.path}: {doc.format}, {len(doc.blocks)} blocks{units}, "
+                    f"{len(doc.text):,} characters")
+        for warning in doc.warnings:
+            console.out(f"    note: {warning}")
+    console.info(f"{read} file(s) readable, {skipped} skipped.")
+
+
+# ---------------------------------------------------------------- 5. Settings
+
+def settings(s: Session) -> None:
+    """Settings: view the configuration, edit config.yaml, check which API keys are present."""
+    _submenu("Settings", [
+        ("View current configuration", editor.view_config), ("Edit config.yaml", editor.edit_file),
+        ("Edit one value in place", editor.edit_value), ("Check API keys", editor.check_keys),
+        ("Save this session's changes to config.yaml", editor.save),
+    ], s)
+
+
+# ---------------------------------------------------------------- the main loop
+
+ENTRIES: list[tuple[str, Action | None]] = [
+    ("Configure Dataset", configure), ("Generate Dataset", generate),
+    ("View Dataset Statistics", view_stats), ("Export Dataset", export), ("Settings", settings),
+    ("Exit", None), ("Validate a JSONL file", validate_file),
+    ("Analyze errors of a dataset", analyze_errors), ("List datasets", list_datasets),
+    ("Restore a database backup", restore_backup), ("Process input files (preview)", preview_inputs),
 ]
 
 
-def run_menu() -> int:
+def start_session(path: Path) -> Session | None:
+    """Load config.yaml; when it is broken, show why and offer the defaults (None: user declined)."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        console.error(str(exc))
+        if not prompts.confirm("Continue with the default settings for this session?", True):
+            console.info(f"Fix {path} and start again.")
+            return None
+        config = Config()
+    return Session(path, config, config)
+
+
+def run_menu(config_path: str | Path | None = None) -> int:
     """Loop until Exit or end of input; errors are shown and the menu goes on."""
-    labels = [label for label, _ in ENTRIES] + ["Exit"]
+    path = Path(config_path) if config_path else PROJECT_ROOT / "config.yaml"
+    try:
+        session = start_session(path)
+    except Cancelled:
+        return 0
+    if session is None:
+        return 2
     while True:
         try:
-            choice = ask_choice(TITLE, labels)
+            choice = prompts.ask_choice(TITLE, [label for label, _ in ENTRIES])
         except Cancelled:
-            console.info("Goodbye.")
-            return 0
-        if choice == len(ENTRIES):
-            console.info("Goodbye.")
-            return 0
-        try:
-            ENTRIES[choice][1]()
-        except Cancelled:
-            console.info("Back to the main menu.")
-        except BuilderError as exc:
-            console.error(str(exc))
+            break
+        action = ENTRIES[choice][1]
+        if action is None:
+            break
+        _guarded(action, session)
+    if session.unsaved():
+        console.warn(f"Not saved to config.yaml: {', '.join(session.unsaved())}")
+    console.info("Goodbye.")
+    return 0
