@@ -89,6 +89,14 @@ def input_paths(config: Config) -> list[Path]:
     return [path]
 
 
+def display_path(path: str) -> str:
+    """A path relative to the project when it lies inside it (shorter in stats, CSV and ids)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def prepare(config: Config, free_prompt: str | None = None) -> Plan:
     """Read the input, chunk it, cap the size and estimate the cost; sends nothing anywhere."""
     from src.providers import catalog
@@ -98,6 +106,7 @@ def prepare(config: Config, free_prompt: str | None = None) -> Plan:
     documents: list[Document] = []
     skipped: list[IngestFailure] = []
     for result in iter_documents(input_paths(config), config.input):
+        result.path = display_path(result.path)
         (skipped if isinstance(result, IngestFailure) else documents).append(result)
     decision = catalog.validate_dataset_size(config.dataset_size, config.provider, config.model)
     plan = Plan(config, documents, skipped, [], decision.size)

@@ -247,3 +247,14 @@ def test_spacelog_timestamped_turns_stay_multi_turn_and_verbatim() -> None:
         for turn in ex.turns:
             assert all(norm(line) in text for line in turn.content.split("\n"))
             assert not STAMPED.match(turn.content)  # the timestamp and speaker are not in the turn
+
+
+def test_soft_wrapped_answer_lines_are_joined_but_lists_and_code_keep_their_breaks() -> None:
+    from src.utils.detectors.lines import unwrap
+
+    assert unwrap("Applications close on 30 June. Late ones\nare reviewed until 15 July.") == \
+        "Applications close on 30 June. Late ones are reviewed until 15 July."
+    assert unwrap("You need:\n- a passport\n- two photos") == "You need:\n- a passport\n- two photos"
+    assert unwrap("Steps\n1. Book\n2. Pay") == "Steps\n1. Book\n2. Pay"
+    fenced = "Run:\n```\npip install\nx\n```"
+    assert unwrap(fenced) == fenced

@@ -109,7 +109,28 @@ def clean(text: str) -> str:
     head = parts[0].strip()
     rest = textwrap.dedent("\n".join(parts[1:])) if len(parts) > 1 else ""
     body = "\n".join(line.rstrip() for line in ([head] + rest.split("\n") if rest else [head]))
-    return re.sub(r"\n{3,}", "\n\n", body).strip()
+    return unwrap(re.sub(r"\n{3,}", "\n\n", body).strip())
+
+
+STRUCTURAL_LINE = re.compile(r"^(\s|[-*+>|#]|\d+[.)]\s|[A-Za-z][.)]\s)")
+
+
+def unwrap(text: str) -> str:
+    """Join soft-wrapped lines of a paragraph with a space, as Markdown renders them.
+
+    Lines that start a list item, quote, table row, heading or indented code keep their break, and
+    text with a code fence is left as it is.
+    """
+    if "```" in text or "\n" not in text:
+        return text
+    lines = text.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        if line and out[-1] and not STRUCTURAL_LINE.match(line) and not out[-1].endswith(":"):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def norm(text: str) -> str:
