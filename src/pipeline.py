@@ -164,9 +164,9 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
         raise UsageError(f"Free mode needs instructions: write them in "
                          f"{config.agent.free.prompt_file} (see prompts/free_mode/README.md), "
                          "or run the menu to type them in.")
-    from src.persistence.backup import backup_database
+    from src.persistence.backup import check_and_backup
 
-    backup_database(db_path(), config.system.backups_keep)
+    check_and_backup(db_path(), config.system.backups_keep)
     with Database(db_path()) as db:
         log = RunLog.start(db, config, plan, run_id=uuid.uuid4().hex[:12])
         processor = Processor(config, db, log, plan.size, progress)

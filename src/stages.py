@@ -35,7 +35,7 @@ class RunLog:
 
     @classmethod
     def start(cls, db: Database, config: Config, plan: Any, run_id: str) -> RunLog:
-        from src.utils.exporter import safe_output_name
+        from src.utils.paths import safe_output_name
 
         name = safe_output_name(config.output_name)
         dataset_id = db.upsert_dataset(name, config.provider, config.model, config.mode,
@@ -229,13 +229,17 @@ def finish_dataset(processor: Processor) -> Any:
     db.save_examples(log.dataset_id, rejected)
     accepted = [ex for ex in accepted if not ex.reasons]
     result = split(accepted, config.split.ratio if config.split.enabled else None,
-                   config.split.strategy, config.split.weight_by, config.split.seed)
+                   config.split.strategy, config.split.weight_by, config.split.seed,
+                   leak_threshold=config.quality.near_duplicate_threshold)
     db.set_splits({ex.id: ex.split for ex in accepted})
+    db.set_split_report(log.dataset_id, result.report())
     everything = db.load_examples(log.dataset_id, status=None)
     db.add_coverage(log.dataset_id, _coverage_rows(processor, everything))
     db.refresh_totals(log.dataset_id)
     name = db.get_dataset(log.dataset_id)["name"]
-    exported = export_dataset(name, db, fmt=config.output.format)
+    exported = export_dataset(name, db, fmt=config.output.format,
+                              include_csv=config.output.include_csv,
+                              include_stats=config.output.include_stats)
     files = {k: str(v) for k, v in exported.files.items()}
     report = error_analysis.analyze(everything)
     errors_path = output_root() / name / f"{name}_errors.json"

@@ -2,7 +2,8 @@
 
 A backup is a consistent copy even while another connection writes (the backup API copies pages
 under SQLite's own locking), written to a temporary name and renamed, so a half-written backup never
-looks like a real one. Names carry a timestamp: memory/backups/dataset_builder-20250101-120000-000001.db.
+looks like a real one. Names carry a timestamp:
+memory/backups/dataset_builder-20250101-120000-000001.db.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def list_backups(folder: Path | None = None) -> list[Path]:
     folder = folder or backups_dir()
     if not folder.is_dir():
         return []
-    found = [p for p in folder.iterdir() if p.is_file() and _STAMP.search(p.name)]
-    return sorted(found, key=lambda p: _STAMP.search(p.name).group(1), reverse=True)  # type: ignore[union-attr]
+    stamped = [(m.group(1), p) for p in folder.iterdir()
+               if p.is_file() and (m := _STAMP.search(p.name))]
+    return [p for _, p in sorted(stamped, reverse=True)]
 
 
 def backup_time(path: Path) -> str:
@@ -59,7 +61,7 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def backup_database(db_path: Path, keep: int, folder: Path | None = None) -> Path | None:
-    """Back up the database and keep only the newest `keep` backups; None when keep is 0 or no DB."""
+    """Back up the database, keeping the newest `keep` backups; None when keep is 0 or no DB."""
     db_path = Path(db_path)
     if keep <= 0 or not db_path.exists() or db_path.stat().st_size == 0:
         return None
@@ -106,7 +108,7 @@ def restore(backup_path: Path, db_path: Path) -> Path | None:
 
 
 def check_integrity(db_path: Path, full: bool = False) -> str | None:
-    """None when the database is fine or absent; else a message naming the file and the latest backup."""
+    """None when the database is fine or absent; else a message naming it and the latest backup."""
     db_path = Path(db_path)
     if not db_path.exists():
         return None

@@ -20,6 +20,10 @@ from src.errors import DatasetNotFound, StorageError
 from src.persistence.models import CoverageRow, Example, Turn
 
 BUSY_TIMEOUT_MS = 15_000
+WAL_ATTEMPTS = 20
+CACHE_KIB = 65_536  # page cache per connection; random-id index inserts of big batches need it
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(ensure_ascii=False) builds one per call
+_RAW_DECODE = json.JSONDecoder().raw_decode
 
 
 # Each migration is (name, SQL script); never edit one that has shipped, add a new one.
@@ -98,7 +102,6 @@ _M001_INITIAL = ("initial", """
 _M002_COVERAGE_SPLIT = ("coverage tokens, split report, lookup indexes", """
     ALTER TABLE chunk_coverage ADD COLUMN tokens INTEGER DEFAULT 0;
     ALTER TABLE datasets ADD COLUMN split_report TEXT DEFAULT '{}';
-    CREATE INDEX idx_samples_source ON samples(dataset_id, source_file);
     CREATE INDEX idx_runs_dataset ON runs(dataset_id);
     CREATE INDEX idx_failures_run ON failures(run_id);
     CREATE INDEX idx_coverage_source ON chunk_coverage(dataset_id, source_file);
@@ -109,7 +112,9 @@ MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT]
 _INSERT_SAMPLE = ("INSERT OR REPLACE INTO samples (id, dataset_id, content, token_length, "
                   "topic_keywords, source_file, split, status, reasons, scores, metadata) "
                   "VALUES (?,?,?,?,?,?,?,?,?,?,?)")
-_SUMMARY_COLUMNS = "id, token_length, topic_keywords, source_file, split, status, reasons, scores"
+_EXAMPLE_COLUMNS = ("id, content, token_length, topic_keywords, source_file, split, reasons, "
+                    "scores, metadata")
+_SUMMARY_COLUMNS = "id, token_length, topic_keywords, source_file, split, status, reasons"
 _COVERAGE_DEFAULTS = {"location": "", "generated": 0, "accepted": 0, "rejected": 0, "tokens": 0,
                       "chunk_id": "", "source_file": ""}
 SECRET_KEY_SUFFIXES = ("_key", "_token", "_secret", "password")
@@ -117,21 +122,26 @@ REDACTED = "***"
 
 
 def example_to_row(dataset_id: str, ex: Example) -> tuple:
-    content = json.dumps({"system": ex.system,
-                          "turns": [{"role": t.role, "content": t.content} for t in ex.turns]},
-                         ensure_ascii=False)
+    content = _JSON.encode({"system": ex.system,
+                            "turns": [{"role": t.role, "content": t.content} for t in ex.turns]})
     metadata = {"mode": ex.mode, "origin": ex.origin, "location": ex.location,
                 "chunk_id": ex.chunk_id, "span": list(ex.span) if ex.span else None,
                 "context": ex.context, "persona": ex.persona,
-                "question_type": ex.question_type, "notes": ex.notes}
+                "question_type": ex.question_type, "domain_entity": ex.domain_entity,
+                "notes": ex.notes}
     return (ex.id, dataset_id, content, ex.token_length, ",".join(ex.topic_keywords),
             ex.source_file, ex.split, "rejected" if ex.reasons else "accepted",
-            ",".join(ex.reasons), json.dumps(ex.scores), json.dumps(metadata, ensure_ascii=False))
+            ",".join(ex.reasons), _JSON.encode(ex.scores), _JSON.encode(metadata))
+
+
+def _load_json(text: str) -> Any:
+    """json.loads for the compact JSON we write ourselves (skips the whitespace checks)."""
+    return _RAW_DECODE(text)[0]
 
 
 def example_from_row(row: dict) -> Example:
-    content = json.loads(row["content"])
-    meta = json.loads(row.get("metadata") or "{}")
+    content = _load_json(row["content"])
+    meta = _load_json(row.get("metadata") or "{}")
     span = meta.get("span")
     return Example(
         id=row["id"], system=content.get("system"),
@@ -142,7 +152,8 @@ def example_from_row(row: dict) -> Example:
         context=meta.get("context", ""),
         topic_keywords=[k for k in (row.get("topic_keywords") or "").split(",") if k],
         persona=meta.get("persona", ""), question_type=meta.get("question_type", ""),
-        scores=json.loads(row.get("scores") or "{}"),
+        domain_entity=meta.get("domain_entity", ""),
+        scores=_load_json(row.get("scores") or "{}"),
         reasons=[r for r in (row.get("reasons") or "").split(",") if r],
         notes=meta.get("notes", []), split=row.get("split") or "",
         token_length=row.get("token_length") or 0)
@@ -167,7 +178,7 @@ def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:
 
 
 class Database:
-    """One connection to the builder's database; use as a context manager."""
+    """One connection to the builder's database; use as a context manager, one per thread."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -177,13 +188,38 @@ class Database:
                                         isolation_level=None, check_same_thread=False)
             self.conn.row_factory = _dict_factory
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._set_wal()
+            # NORMAL is safe in WAL mode: a crash of the program loses nothing committed; only a
+            # power cut can lose the last commits, never corrupt the file.
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            from src.persistence.backup import damaged_message
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StorageError(self._open_error(exc)) from None
 
-            raise StorageError(damaged_message(self.path, str(exc))) from None
+    def _set_wal(self) -> None:
+        """Switch to WAL; that switch can report 'locked' without waiting, so retry a little."""
+        for attempt in range(WAL_ATTEMPTS):
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _open_error(self, exc: Exception) -> str:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return (f"The database {self.path} is busy: another run has held it for more than "
+                    f"{BUSY_TIMEOUT_MS // 1000} s. Wait for that run to finish, then try again.")
+        if isinstance(exc, OSError) or "unable to open" in text:
+            return (f"The database {self.path} cannot be opened ({text}). Check that its folder "
+                    "exists and is writable, or move it with DATASET_BUILDER_HOME.")
+        from src.persistence.backup import damaged_message
+
+        return damaged_message(self.path, text)
 
     def __enter__(self) -> Database:
         return self
@@ -232,14 +268,14 @@ class Database:
         """The id of dataset `name`, created if new; target and config (secrets removed) updated."""
         config_json = json.dumps(scrub_secrets(config), ensure_ascii=False, default=str)
         dataset_id = f"ds_{int(time.time() * 1000):x}{uuid.uuid4().hex[:6]}"
-        with self.transaction() as conn:  # one statement, so two runs cannot both insert `name`
-            row = conn.execute(
-                "INSERT INTO datasets (id, name, provider, model, mode, config) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                "provider=excluded.provider, model=excluded.model, mode=excluded.mode, "
-                "config=excluded.config, updated_at=CURRENT_TIMESTAMP RETURNING id",
-                (dataset_id, name, provider, model, mode, config_json)).fetchall()[0]
-        return row["id"]
+        # One atomic statement, so two runs starting at once cannot both insert `name`.
+        rows = self.conn.execute(
+            "INSERT INTO datasets (id, name, provider, model, mode, config) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "provider=excluded.provider, model=excluded.model, mode=excluded.mode, "
+            "config=excluded.config, updated_at=CURRENT_TIMESTAMP RETURNING id",
+            (dataset_id, name, provider, model, mode, config_json)).fetchall()
+        return rows[0]["id"]
 
     def get_dataset(self, name: str) -> dict:
         row = self.conn.execute("SELECT * FROM datasets WHERE name = ? OR id = ?",
@@ -270,12 +306,20 @@ class Database:
 
     def load_examples(self, dataset_id: str, status: str | None = "accepted") -> list[Example]:
         """Examples of a dataset in insertion order; status None means accepted and rejected."""
-        sql = "SELECT * FROM samples WHERE dataset_id = ?"
+        sql = f"SELECT {_EXAMPLE_COLUMNS} FROM samples WHERE dataset_id = ?"
         params: tuple = (dataset_id,)
         if status:
             sql += " AND status = ?"
             params += (status,)
-        return [example_from_row(r) for r in self.conn.execute(sql + " ORDER BY rowid", params)]
+        return [example_from_row(r) for r in self._rows(sql + " ORDER BY rowid", params)]
+
+    def _rows(self, sql: str, params: tuple) -> Iterator[dict]:
+        """Dict rows for big reads: column names looked up once, not once per row."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        cursor.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return (dict(zip(names, row)) for row in cursor)
 
     def set_splits(self, assignments: dict[str, str]) -> None:
         with self.transaction() as conn:
@@ -300,8 +344,16 @@ class Database:
 
     def sample_rows(self, dataset_id: str, columns: str = _SUMMARY_COLUMNS) -> list[dict]:
         """Light rows (no content) of every sample of a dataset, for statistics."""
-        return self.conn.execute(f"SELECT {columns} FROM samples WHERE dataset_id = ? "
-                                 "ORDER BY rowid", (dataset_id,)).fetchall()
+        return list(self._rows(f"SELECT {columns} FROM samples WHERE dataset_id = ? "
+                               "ORDER BY rowid", (dataset_id,)))
+
+    def score_means(self, dataset_id: str, status: str = "accepted") -> dict[str, float]:
+        """Mean of every numeric quality score over a dataset's samples of one status."""
+        rows = self.conn.execute(
+            "SELECT s.key AS name, AVG(s.value) AS mean FROM samples, json_each(samples.scores) s "
+            "WHERE samples.dataset_id = ? AND samples.status = ? AND s.type IN ('integer', 'real') "
+            "GROUP BY s.key ORDER BY s.key", (dataset_id, status)).fetchall()
+        return {r["name"]: round(r["mean"], 3) for r in rows}
 
     def set_split_report(self, dataset_id: str, report: dict) -> None:
         """Keep what the splitter reported (distribution, notes, leakage moved) with the dataset."""
@@ -315,18 +367,21 @@ class Database:
 
     # ------------------------------------------------------------ coverage
 
-    def add_coverage(self, dataset_id: str, rows: Iterable[CoverageRow]) -> int:
-        """Record chunks and add their counts (a chunk seen again has its counts summed)."""
+    def add_coverage(self, dataset_id: str, rows: Iterable[CoverageRow | dict]) -> int:
+        """Record chunks with their current counts (a chunk recorded again gets the new counts,
+        so a resumed run can pass totals recounted from every stored sample)."""
+        items = [r if isinstance(r, CoverageRow) else CoverageRow(**r) for r in rows]
         data = [(dataset_id, r.chunk_id, r.source_file, r.location, r.generated, r.accepted,
-                 r.rejected, r.tokens) for r in rows]
+                 r.rejected, r.tokens) for r in items]
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT INTO chunk_coverage (dataset_id, chunk_id, source_file, location, "
                 "generated, accepted, rejected, tokens) VALUES (?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(dataset_id, chunk_id) DO UPDATE SET "
-                "generated = generated + excluded.generated, accepted = accepted + excluded.accepted, "
-                "rejected = rejected + excluded.rejected, "
-                "tokens = MAX(tokens, excluded.tokens), location = excluded.location", data)
+                "source_file = excluded.source_file, "
+                "location = excluded.location, generated = excluded.generated, "
+                "accepted = excluded.accepted, rejected = excluded.rejected, "
+                "tokens = MAX(tokens, excluded.tokens)", data)
         return len(data)
 
     def coverage(self, dataset_id: str) -> list[CoverageRow]:
@@ -350,7 +405,7 @@ class Database:
         self.conn.execute("UPDATE runs SET finished_at=CURRENT_TIMESTAMP, status=?, requests=?, "
                           "input_tokens=?, output_tokens=?, cost_usd=?, summary=? WHERE id=?",
                           (status, requests, input_tokens, output_tokens, cost_usd,
-                           json.dumps(summary, default=str), run_id))
+                           json.dumps(scrub_secrets(summary), default=str), run_id))
 
     def run_totals(self, dataset_id: str) -> dict:
         """Runs, requests, tokens and cost summed over every run of a dataset."""

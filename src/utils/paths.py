@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
+import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -57,9 +57,10 @@ class StagedFiles:
     def open(self, path: Path, newline: str | None = None) -> IO[str]:
         """A text file that will become `path` when the group is committed."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        self._staged.append((Path(tmp), path))
-        return open(fd, "w", encoding="utf-8", newline=newline)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+        handle = open(tmp, "x", encoding="utf-8", newline=newline)  # normal permissions (umask)
+        self._staged.append((tmp, path))
+        return handle
 
     def commit(self) -> None:
         for tmp, path in self._staged:

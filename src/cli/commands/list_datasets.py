@@ -6,10 +6,12 @@ import argparse
 
 from src.cli import console
 from src.cli.commands.common import print_json
+from src.cli.prompts import ask_choice
 from src.config import db_path
 from src.persistence.sqlite_client import Database
 
 HELP = "List the stored datasets."
+HIDDEN_COLUMNS = ("config", "split_report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     with Database(db_path()) as db:
         rows = db.list_datasets()
     if args.json:
-        print_json([{k: v for k, v in r.items() if k != "config"} for r in rows])
+        print_json([{k: v for k, v in r.items() if k not in HIDDEN_COLUMNS} for r in rows])
         return 0
     if not rows:
         console.info("No datasets yet. Generate one with `make demo` or `python -m src.main`.")
@@ -30,3 +32,13 @@ def run(args: argparse.Namespace) -> int:
           r["total_tokens"], r["created_at"]] for r in rows],
         ["name", "target", "mode", "samples", "tokens", "created"]))
     return 0
+
+
+def choose_dataset(title: str) -> str | None:
+    """Menu helper: pick a stored dataset by number; None (with a hint) when there is none."""
+    with Database(db_path()) as db:
+        names = [r["name"] for r in db.list_datasets()]
+    if not names:
+        console.info("No datasets yet. Generate one first (menu entry Generate Dataset).")
+        return None
+    return names[ask_choice(title, names)]

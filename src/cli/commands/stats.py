@@ -1,15 +1,36 @@
-"""`stats` command (not built yet)."""
+"""`stats` command: a stored dataset's tokens, sources, keywords, quality, cost and coverage."""
+
+from __future__ import annotations
 
 import argparse
 
-from src.errors import NotBuiltYet
+from src.cli import console
+from src.cli.commands.common import print_json
+from src.cli.commands.list_datasets import choose_dataset
+from src.config import db_path
+from src.persistence.sqlite_client import Database
+from src.utils.stats import dataset_stats, render
 
 HELP = "Show statistics of a stored dataset."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("name", help="dataset name or id (see `list`)")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotBuiltYet("`stats` is not built yet (tracked as issue 8).")
+    with Database(db_path()) as db:
+        stats = dataset_stats(db, args.name)
+    if args.json:
+        print_json(stats)
+    else:
+        console.out(render(stats))
+    return 0
+
+
+def menu() -> None:
+    """Menu entry View Dataset Statistics: pick a dataset, show its statistics."""
+    name = choose_dataset("Statistics of which dataset?")
+    if name:
+        run(argparse.Namespace(name=name, json=False))

@@ -1,0 +1,214 @@
+"""Statistics of a stored dataset: counts, tokens (with a text histogram), sources, keywords,
+quality, cost and coverage of the source files. `dataset_stats` gathers, `render` draws."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import Counter, defaultdict
+from typing import Any
+
+from src.persistence.models import CoverageRow
+from src.persistence.sqlite_client import Database
+
+HISTOGRAM_BINS = 10
+BAR_WIDTH = 40
+TOP_KEYWORDS = 15
+NO_GROUP = "(none)"
+_ROW_COLUMNS = ("id, token_length, topic_keywords, source_file, split, status, reasons, "
+                "json_extract(metadata, '$.chunk_id') AS chunk_id")
+
+
+def dataset_stats(db: Database, name: str) -> dict[str, Any]:
+    """Everything `stats` shows about one dataset (name or id), as plain JSON-ready data."""
+    ds = db.get_dataset(name)
+    rows = db.sample_rows(ds["id"], _ROW_COLUMNS)
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    rejected = [r for r in rows if r["status"] != "accepted"]
+    report = json.loads(ds.get("split_report") or "{}")
+    report.pop("distribution", None)  # recomputed below from the stored splits
+    return {
+        "dataset": {k: ds[k] for k in ("id", "name", "provider", "model", "mode", "created_at",
+                                       "updated_at")},
+        "counts": _counts(accepted, rejected),
+        "tokens": token_summary([r["token_length"] or 0 for r in accepted]),
+        "by_source": _breakdown(accepted, _source),
+        "by_keyword": _breakdown(accepted, _first_keyword),
+        "quality": {"accepted_means": db.score_means(ds["id"], "accepted"),
+                    "rejected_means": db.score_means(ds["id"], "rejected"),
+                    "rejection_reasons": _reasons(rejected)},
+        "cost": _cost(db.run_totals(ds["id"]), len(accepted)),
+        "coverage": coverage_by_source(db.coverage(ds["id"]), rows),
+        "split": report,
+    }
+
+
+def _source(row: dict) -> str:
+    return row["source_file"] or NO_GROUP
+
+
+def _first_keyword(row: dict) -> str:
+    first = (row["topic_keywords"] or "").split(",")[0].strip().lower()
+    return first or NO_GROUP
+
+
+def _counts(accepted: list[dict], rejected: list[dict]) -> dict[str, int]:
+    splits = Counter(r["split"] or "unsplit" for r in accepted)
+    return {"accepted": len(accepted), "rejected": len(rejected), "train": splits["train"],
+            "validation": splits["validation"], "unsplit": splits["unsplit"]}
+
+
+def token_summary(lengths: list[int]) -> dict[str, Any]:
+    """Total, mean, median, min, max, p90 and a histogram of token lengths."""
+    if not lengths:
+        return {"total": 0, "mean": 0, "median": 0, "min": 0, "max": 0, "p90": 0, "histogram": []}
+    ordered = sorted(lengths)
+    return {"total": sum(ordered), "mean": round(statistics.fmean(ordered), 1),
+            "median": statistics.median(ordered), "min": ordered[0], "max": ordered[-1],
+            "p90": ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)],
+            "histogram": histogram(ordered)}
+
+
+def histogram(lengths: list[int], bins: int = HISTOGRAM_BINS) -> list[dict[str, int]]:
+    """Equal-width bins from min to max: [{"from", "to", "count"}], `to` inclusive."""
+    if not lengths:
+        return []
+    low, high = min(lengths), max(lengths)
+    width = max(1, math.ceil((high - low + 1) / bins))
+    counts = Counter((n - low) // width for n in lengths)
+    last = (high - low) // width
+    return [{"from": low + i * width, "to": low + (i + 1) * width - 1, "count": counts[i]}
+            for i in range(last + 1)]
+
+
+def _breakdown(rows: list[dict], key: Any) -> dict[str, dict[str, int]]:
+    result: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"samples": 0, "tokens": 0, "train": 0, "validation": 0})
+    for r in rows:
+        entry = result[key(r)]
+        entry["samples"] += 1
+        entry["tokens"] += r["token_length"] or 0
+        if r["split"] in ("train", "validation"):
+            entry[r["split"]] += 1
+    return dict(sorted(result.items(), key=lambda kv: (-kv[1]["samples"], kv[0])))
+
+
+def _reasons(rejected: list[dict]) -> dict[str, int]:
+    reasons = Counter(reason for r in rejected for reason in (r["reasons"] or "").split(",")
+                      if reason)
+    return dict(reasons.most_common())
+
+
+def _cost(runs: dict, accepted: int) -> dict[str, Any]:
+    cost = float(runs["cost_usd"] or 0)
+    return {**runs, "cost_usd": round(cost, 6),
+            "cost_per_accepted": round(cost / accepted, 6) if accepted else None}
+
+
+def coverage_by_source(chunks: list[CoverageRow], rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """Per source file: chunks and locations (pages, sheets, slides) used and unused, samples
+    accepted and rejected. A chunk is used when any sample came from it."""
+    from_samples = {r.get("chunk_id") for r in rows if r.get("chunk_id")}
+    per: dict[str, dict[str, Any]] = defaultdict(lambda: {
+        "chunks": 0, "chunks_used": 0, "locations": set(), "locations_used": set(),
+        "accepted": 0, "rejected": 0})
+    for c in chunks:
+        entry = per[c.source_file or NO_GROUP]
+        used = bool(c.generated or c.accepted or c.rejected or c.chunk_id in from_samples)
+        entry["chunks"] += 1
+        entry["chunks_used"] += used
+        if c.location:
+            entry["locations"].add(c.location)
+            if used:
+                entry["locations_used"].add(c.location)
+    for r in rows:
+        per[_source(r)]["accepted" if r["status"] == "accepted" else "rejected"] += 1
+    return {source: _finish_coverage(e) for source, e in sorted(per.items())}
+
+
+def _finish_coverage(entry: dict[str, Any]) -> dict[str, Any]:
+    chunks, used = entry["chunks"], entry["chunks_used"]
+    return {"chunks": chunks, "chunks_used": used, "chunks_unused": chunks - used,
+            "share_used": round(used / chunks, 3) if chunks else None,
+            "locations": len(entry["locations"]), "locations_used": len(entry["locations_used"]),
+            "accepted": entry["accepted"], "rejected": entry["rejected"]}
+
+
+# ---------------------------------------------------------------- drawing
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_histogram(bins: list[dict[str, int]], width: int = BAR_WIDTH) -> str:
+    """One line per bin: range, a bar of '#' scaled to the largest bin, the count."""
+    if not bins:
+        return "(no samples)"
+    top = max(b["count"] for b in bins) or 1
+    label_width = len(f"{bins[-1]['from']}-{bins[-1]['to']}")
+    lines = []
+    for b in bins:
+        bar = "#" * (math.ceil(b["count"] / top * width) if b["count"] else 0)
+        label = f"{b['from']}-{b['to']}"
+        lines.append(f"{label:>{label_width}} | {bar:<{width}} {b['count']}")
+    return "\n".join(lines)
+
+
+def _render_header(s: dict[str, Any]) -> list[str]:
+    d, c, t = s["dataset"], s["counts"], s["tokens"]
+    split = (f"train {c['train']}, validation {c['validation']}"
+             + (f", unsplit {c['unsplit']}" if c["unsplit"] else ""))
+    return [f"Dataset {d['name']} ({d['id']}): target {d['provider']}/{d['model']}, "
+            f"mode {d['mode']}, created {d['created_at']}",
+            f"Samples: {c['accepted']} accepted ({split}); {c['rejected']} rejected",
+            f"Tokens: total {t['total']:,}, mean {t['mean']}, median {t['median']}, "
+            f"min {t['min']}, max {t['max']}, p90 {t['p90']}"]
+
+
+def _render_breakdown(title: str, column: str, rows: dict[str, dict[str, int]],
+                      limit: int | None) -> list[str]:
+    items = list(rows.items())[:limit]
+    more = f" (top {limit} of {len(rows)})" if limit and len(rows) > limit else ""
+    body = [[k, v["samples"], v["train"], v["validation"], v["tokens"]] for k, v in items]
+    return ["", f"{title}{more}", _table(body, [column, "samples", "train", "validation",
+                                                "tokens"])]
+
+
+def _render_quality_cost(s: dict[str, Any]) -> list[str]:
+    q, cost = s["quality"], s["cost"]
+    means = ", ".join(f"{k} {v:.2f}" for k, v in q["accepted_means"].items()) or "no scores"
+    reasons = ", ".join(f"{k} {v}" for k, v in q["rejection_reasons"].items()) or "none"
+    per = (f"; ${cost['cost_per_accepted']:.4f} per accepted sample"
+           if cost["cost_per_accepted"] is not None else "")
+    return ["", f"Quality (mean over accepted): {means}", f"Rejection reasons: {reasons}",
+            f"Cost: ${cost['cost_usd']:.4f} over {cost['runs']} run(s), {cost['requests']} "
+            f"requests, {cost['input_tokens']:,} input / {cost['output_tokens']:,} output "
+            f"tokens{per}"]
+
+
+def _render_coverage(cov: dict[str, dict[str, Any]]) -> list[str]:
+    rows = [[src, e["chunks"], e["chunks_used"], e["chunks_unused"],
+             f"{e['locations_used']}/{e['locations']}", e["accepted"], e["rejected"]]
+            for src, e in cov.items()]
+    return ["", "Coverage per source file",
+            _table(rows, ["source", "chunks", "used", "unused", "pages used", "accepted",
+                          "rejected"]) if rows else "(no coverage recorded)"]
+
+
+def render(stats: dict[str, Any]) -> str:
+    """The statistics as text for a terminal (plain characters only)."""
+    lines = _render_header(stats)
+    lines += ["", "Token length histogram", render_histogram(stats["tokens"]["histogram"])]
+    lines += _render_breakdown("By source file", "source", stats["by_source"], None)
+    lines += _render_breakdown("By first keyword", "keyword", stats["by_keyword"], TOP_KEYWORDS)
+    lines += _render_quality_cost(stats)
+    lines += _render_coverage(stats["coverage"])
+    split = stats.get("split") or {}
+    if split.get("leakage_moved") or split.get("notes"):
+        lines += ["", "Split notes"] + [f"  - {n}" for n in split.get("notes", [])]
+    return "\n".join(lines)
