@@ -5,14 +5,14 @@ It speaks the four wire formats the official SDKs use: OpenAI/Mistral/Llama chat
 (`POST /v1beta/models/{model}:generateContent`). Point an SDK at `server.base_url(provider)`.
 
 Faults are scripted (`server.script("429", "ok", "hang")` applies to the next requests in order)
-or random (`fault_rates={"hang": 0.02}`, seeded). Kinds: ok, 429, 401, 500, 503, 529, hang,
+or random (`fault_rates={"hang": 0.02}`, seeded). Kinds: ok, 429, 401, 404, 500, 503, 529, hang,
 malformed (not JSON), offschema (JSON missing the required keys). With `requests_per_minute` the
 server enforces a rate limit like a real provider: 429 with Retry-After beyond it.
 
 A `responder(FakeRequest) -> dict | str` decides the content (a dict is sent as JSON, a str as
 is); the default builds a minimal instance of the requested schema. Tests use the fixture:
 
-    from tests.fake_llm_server import fake_llm  # noqa: F401  (pytest finds the fixture)
+    from tests.fake_llm_server import fake_llm_fixture  # noqa: F401 (provides `fake_llm`)
 
     def test_x(fake_llm): fake_llm.script("429"); ... fake_llm.base_url("openai") ...
 """
@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 OPENAI_COMPATIBLE = ("openai", "llama")
-FAULTS = ("ok", "429", "401", "500", "503", "529", "hang", "malformed", "offschema")
+FAULTS = ("ok", "429", "401", "404", "500", "503", "529", "hang", "malformed", "offschema")
 SCHEMA_BLOCK = re.compile(r"```json\s*(\{.*\})\s*```", re.S)
 
 
@@ -164,6 +164,7 @@ def reply_body(req: FakeRequest, text: str, data: Any, in_tok: int, out_tok: int
 
 
 ERROR_NAMES = {401: ("authentication_error", "UNAUTHENTICATED"),
+               404: ("not_found_error", "NOT_FOUND"),
                429: ("rate_limit_error", "RESOURCE_EXHAUSTED"),
                500: ("api_error", "INTERNAL"), 503: ("api_error", "UNAVAILABLE"),
                529: ("overloaded_error", "UNAVAILABLE")}
@@ -178,6 +179,11 @@ def error_body(wire: str, status: int) -> dict:
     if wire == "gemini":
         return {"error": {"code": status, "message": message, "status": grpc}}
     return {"error": {"message": message, "type": kind, "code": str(status)}}
+
+
+def _retry_headers(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds))),
+            "retry-after-ms": str(max(1, math.ceil(seconds * 1000)))}
 
 
 # ------------------------------------------------------------------ the server
@@ -221,12 +227,15 @@ class FakeLLMServer:
 
     def __init__(self, *, latency: float = 0.0, requests_per_minute: float | None = None,
                  responder: Responder | None = None, fault_rates: dict[str, float] | None = None,
-                 hang_seconds: float = 30.0, seed: int = 0, valid_keys: set[str] | None = None):
+                 hang_seconds: float = 30.0, seed: int = 0, valid_keys: set[str] | None = None,
+                 retry_after: float = 1.0, error_retry_after: float | None = None):
         self.latency = latency
         self.responder = responder or default_responder
         self.fault_rates = fault_rates or {}
         self.hang_seconds = hang_seconds
         self.valid_keys = valid_keys
+        self.retry_after = retry_after  # sent with a scripted 429
+        self.error_retry_after = error_retry_after  # if set, 5xx answers carry Retry-After too
         self.bucket = _Bucket(requests_per_minute) if requests_per_minute else None
         self.stats = Stats()
         self.lock = threading.Lock()
@@ -237,7 +246,7 @@ class FakeLLMServer:
         self._httpd.request_queue_size = 256
         self._httpd.daemon_threads = True
         self._httpd.fake = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -271,7 +280,8 @@ class FakeLLMServer:
 
     def stop(self) -> None:
         self.stopping.set()
-        self._httpd.shutdown()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
         self._httpd.server_close()
 
     def __enter__(self) -> FakeLLMServer:
@@ -283,6 +293,7 @@ class FakeLLMServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = -1  # headers and body leave in one write (no Nagle/delayed-ACK stall)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
         pass
@@ -330,13 +341,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault == "429":
-            retry = wait or 1.0
-            self._send(429, error_body(req.wire, 429), {
-                "Retry-After": str(max(1, math.ceil(retry))),
-                "retry-after-ms": str(max(1, math.ceil(retry * 1000)))})
+            self._send(429, error_body(req.wire, 429), _retry_headers(wait or fake.retry_after))
             return
-        if fault in ("401", "500", "503", "529"):
-            self._send(int(fault), error_body(req.wire, int(fault)))
+        if fault in ("401", "404", "500", "503", "529"):
+            after = fake.error_retry_after
+            headers = _retry_headers(after) if after is not None and fault >= "5" else None
+            self._send(int(fault), error_body(req.wire, int(fault)), headers)
             return
         if fake.latency:
             fake.stopping.wait(fake.latency)
@@ -352,10 +362,14 @@ class _Handler(BaseHTTPRequestHandler):
             data = fake.responder(req)
         text = data if isinstance(data, str) else json.dumps(data)
         in_tok, out_tok = approx_tokens(req.system + req.user), approx_tokens(text)
-        if self._send(200, reply_body(req, text, data, in_tok, out_tok)):
-            with fake.lock:
-                fake.stats.billed_input_tokens += in_tok
-                fake.stats.billed_output_tokens += out_tok
+        self._bill(in_tok, out_tok)  # before sending: the client may read the stats at once
+        if not self._send(200, reply_body(req, text, data, in_tok, out_tok)):
+            self._bill(-in_tok, -out_tok)
+
+    def _bill(self, in_tok: int, out_tok: int) -> None:
+        with self.fake.lock:
+            self.fake.stats.billed_input_tokens += in_tok
+            self.fake.stats.billed_output_tokens += out_tok
 
     def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> bool:
         payload = json.dumps(body).encode()
@@ -376,8 +390,8 @@ class _Handler(BaseHTTPRequestHandler):
             return False
 
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeLLMServer]:
+@pytest.fixture(name="fake_llm")
+def fake_llm_fixture() -> Iterator[FakeLLMServer]:
     """A running fake provider (no latency, no rate limit); stopped after the test."""
     with FakeLLMServer() as server:
         yield server

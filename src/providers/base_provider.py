@@ -1,0 +1,268 @@
+"""Sending, retrying and error translation for the agent LLM: once, for every provider.
+
+An adapter (one short file per provider) says what it is, builds the SDK call from a `Request`
+and pulls text and usage out of the SDK's reply. The SDKs' own retries are switched off
+(max_retries=0) so that every attempt goes through our rate limiter; `BaseProvider.send` retries
+timeouts, connection errors, 408/409/429/5xx and 529 with capped exponential backoff and jitter,
+and the server's Retry-After wins. SDK exceptions become `src.errors` classes here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import jsonschema
+
+from src.config import BASE_URL_ENV, KEY_ENV
+from src.errors import (
+    AuthError,
+    BadReply,
+    BuilderError,
+    ConfigError,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+INITIAL_RETRY_DELAY = 0.5  # seconds; doubles each attempt
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 120.0  # a longer Retry-After is capped to this
+JITTER = 0.25  # share of the delay taken off at random so retries do not march in step
+RETRY_STATUSES = frozenset({408, 409, 429, 529})
+TIMEOUT_GRACE = 1.0  # our own deadline sits this far behind the SDK's timeout
+FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One structured-output request, independent of the provider."""
+
+    model: str
+    system: str
+    user: str
+    schema: dict
+    schema_name: str = "reply"
+    temperature: float = 0.7
+    max_tokens: int = 1024
+
+
+@dataclass
+class RawReply:
+    """What came back: the JSON text (or the already-parsed tool input) and the billed tokens."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    data: dict | None = None
+
+
+@dataclass
+class Failure:
+    """A foreign exception translated: our error, and whether and when to try again."""
+
+    error: BuilderError
+    retryable: bool
+    retry_after: float | None = None
+
+
+class BaseProvider:
+    """Sending with retries and error mapping; adapters fill in the four SDK-specific parts."""
+
+    name: ClassVar[str] = ""
+    key_env_var: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+    timeout_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    connection_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    status_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    def __init__(self, api_key: str, base_url: str | None, timeout: float):
+        self.api_key = api_key
+        self.base_url = base_url or self.default_base_url
+        self.timeout = timeout
+        self._client: Any = None
+
+    # ---------------------------------------------------------- what an adapter provides
+
+    def make_client(self) -> Any:
+        """The SDK's async client, with its own retries off and our timeout."""
+        raise NotImplementedError
+
+    def build_request(self, req: Request) -> dict:
+        """Keyword arguments for the SDK call."""
+        raise NotImplementedError
+
+    async def call(self, client: Any, kwargs: dict) -> Any:
+        """Make the SDK call."""
+        raise NotImplementedError
+
+    def parse_reply(self, response: Any) -> RawReply:
+        """Text and usage out of the SDK's reply object."""
+        raise NotImplementedError
+
+    def status_and_headers(self, exc: BaseException) -> tuple[int | None, Any]:
+        """HTTP status and response headers of an SDK status error."""
+        response = getattr(exc, "response", None)
+        status = getattr(exc, "status_code", None) or getattr(response, "status_code", None)
+        return status, getattr(exc, "headers", None) or getattr(response, "headers", None)
+
+    async def close_client(self, client: Any) -> None:
+        await client.close()
+
+    # ---------------------------------------------------------- shared
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:  # made lazily, inside the event loop that uses it
+            self._client = self.make_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the SDK client (safe to call twice)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await self.close_client(client)
+
+    async def send(self, req: Request, *, max_retries: int,
+                   before_attempt: Callable[[], Awaitable[None]],
+                   on_rate_limited: Callable[[float], None] | None = None) -> RawReply:
+        """Send with retries; `before_attempt` runs before each try (the rate limiter)."""
+        for attempt in range(max_retries + 1):
+            await before_attempt()
+            try:
+                return await self.attempt(req)
+            except self.foreign_errors() as exc:
+                failure = self.translate(exc, req)
+                if not failure.retryable or attempt == max_retries:
+                    raise failure.error from exc
+            if failure.retry_after and on_rate_limited and isinstance(failure.error, RateLimited):
+                on_rate_limited(failure.retry_after)
+            await asyncio.sleep(retry_delay(attempt, failure.retry_after))
+        raise AssertionError("unreachable")
+
+    async def attempt(self, req: Request) -> RawReply:
+        """One try, bounded by our own deadline even if the SDK's timeout does not fire."""
+        async with asyncio.timeout(self.timeout + TIMEOUT_GRACE):
+            response = await self.call(self.client, self.build_request(req))
+        return self.parse_reply(response)
+
+    def foreign_errors(self) -> tuple[type[BaseException], ...]:
+        return (TimeoutError, *self.timeout_errors, *self.connection_errors, *self.status_errors)
+
+    def translate(self, exc: BaseException, req: Request) -> Failure:
+        """An SDK exception as our error, retryable or not."""
+        if isinstance(exc, (TimeoutError, *self.timeout_errors)):
+            return Failure(ProviderUnavailable(
+                f"{self.name} did not answer within {self.timeout:g} s (system.timeout in "
+                "config.yaml); the request was retried and then given up."), True)
+        if isinstance(exc, self.connection_errors):
+            return Failure(ProviderUnavailable(
+                f"Cannot reach {self.name} at {self.base_url} ({exc.__class__.__name__}). Check "
+                f"the network, or {BASE_URL_ENV[self.name]} / system.base_urls.{self.name}."), True)
+        status, headers = self.status_and_headers(exc)
+        return failure_for_status(self.name, status or 0, headers, req.model, str(exc))
+
+
+def failure_for_status(provider: str, status: int, headers: Any, model: str,
+                       detail: str) -> Failure:
+    """Map an HTTP status to our error: auth, rate limit, unavailable, not found, rejected."""
+    detail = detail.replace("\n", " ")[:300]
+    after = retry_after_seconds(headers)
+    if status in (401, 403):
+        return Failure(AuthError(
+            f"{provider} refused the API key (HTTP {status}): check {KEY_ENV[provider]} in .env "
+            "and that the key may use this model."), False)
+    if status == 429:
+        return Failure(RateLimited(
+            f"{provider} kept answering 429 (rate limit) after the retries (system.max_retries). "
+            "Lower system.rate_limit or system.concurrency in config.yaml, or wait and run again: "
+            "finished requests are cached."), True, after)
+    if status in RETRY_STATUSES or status >= 500:
+        return Failure(ProviderUnavailable(
+            f"{provider} is unavailable (HTTP {status}: {detail}). Try again later; finished "
+            "requests are cached."), True, after)
+    if 200 <= status < 300:
+        return Failure(BadReply(f"{provider} answered, but the body could not be read: {detail}"),
+                       False)
+    if status == 404:
+        return Failure(ConfigError(
+            f"{provider} has no model {model!r} at this address (HTTP 404). Check "
+            f"system.agentic_model and {BASE_URL_ENV[provider]} / system.base_urls.{provider}."),
+            False)
+    return Failure(ProviderError(f"{provider} rejected the request (HTTP {status}: {detail})."),
+                   False)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Retry-After as seconds (retry-after-ms, seconds, or an HTTP date), capped; None if absent."""
+    if not headers:
+        return None
+    value: float | None = None
+    try:
+        if headers.get("retry-after-ms"):
+            value = float(headers["retry-after-ms"]) / 1000
+        elif headers.get("retry-after"):
+            value = float(headers["retry-after"])
+    except ValueError:
+        parsed = email.utils.parsedate_tz(headers.get("retry-after", ""))
+        value = email.utils.mktime_tz(parsed) - time.time() if parsed else None
+    if value is None or value != value or value < 0:
+        return None
+    return min(value, MAX_RETRY_AFTER)
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before try `attempt + 1`: Retry-After if given, else capped backoff."""
+    if retry_after is not None:
+        return retry_after
+    delay = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2 ** attempt)
+    return delay * (1 - JITTER * random.random())
+
+
+# ------------------------------------------------------------------ structured output
+
+def parse_json_reply(raw: RawReply, schema: dict) -> dict:
+    """The reply as a dict valid against `schema`; BadReply saying what is wrong."""
+    data = raw.data
+    if data is None:
+        text = raw.text.strip()
+        fenced = FENCE.match(text)
+        try:
+            data = json.loads(fenced.group(1) if fenced else text)
+        except json.JSONDecodeError as exc:
+            raise BadReply(f"the reply is not valid JSON ({exc.msg} at character {exc.pos})") \
+                from None
+    if not isinstance(data, dict):
+        raise BadReply(f"the reply is JSON but not an object (got {type(data).__name__})")
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema)
+                                             .iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+        raise BadReply(f"the reply does not match the schema at {where}: {error.message}")
+    return data
+
+
+def schema_is_strict(schema: dict) -> bool:
+    """True when OpenAI's strict mode accepts the schema (closed objects, all keys required)."""
+    if schema.get("type") == "object":
+        props = schema.get("properties", {})
+        if schema.get("additionalProperties") is not False or \
+                set(schema.get("required", [])) != set(props):
+            return False
+        return all(schema_is_strict(sub) for sub in props.values())
+    if schema.get("type") == "array":
+        return schema_is_strict(schema.get("items", {}))
+    return True
+
+
+def schema_prompt(schema: dict) -> str:
+    """The instruction that carries the schema for providers with JSON mode only."""
+    return ("Reply with one JSON object only, no prose, matching this JSON schema:\n```json\n"
+            + json.dumps(schema, ensure_ascii=False) + "\n```")

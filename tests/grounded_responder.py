@@ -1,0 +1,59 @@
+"""A fake agent LLM that writes grounded Q&A from the passage it is sent (for pipeline tests).
+
+It plays the model's part through the fake provider server: step-1 replies ask about sentences of
+the passage, step-2 replies answer with those sentences verbatim, free-mode replies do both. So the
+quality stage sees well-grounded pairs, and tests can count exactly what the pipeline should keep.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.fake_llm_server import FakeRequest, example_for
+
+PASSAGE = re.compile(r'"""\n(.*?)\n"""', re.S)
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+WANTED = re.compile(r"Write (?:up to )?(\d+) conversations")
+NUMBERED = re.compile(r"^(\d+)\. (.+)$", re.M)
+
+
+def sentences(request: FakeRequest) -> list[str]:
+    found = PASSAGE.search(request.user)
+    text = found.group(1) if found else request.user
+    parts = [s.strip() for s in SENTENCE.split(" ".join(text.split())) if len(s.split()) >= 4]
+    return parts or [text.strip()]
+
+
+def question_for(sentence: str) -> str:
+    return "What does the guide say about " + " ".join(sentence.split()[:5]).rstrip(".,;:") + "?"
+
+
+def grounded_responder(request: FakeRequest) -> dict:
+    """Decide the reply by the schema the agent asked for."""
+    props = (request.schema or {}).get("properties", {})
+    parts = sentences(request)
+    wanted = int((WANTED.search(request.user) or [0, 3])[1])
+    pass_no = 1 if "This is pass" in request.user or "earlier pass" in request.user else 0
+    chosen = [parts[(j + pass_no * wanted) % len(parts)] for j in range(wanted)]
+    if "answers" in props:
+        return {"answers": [_answer(int(i), q, parts)
+                            for i, q in NUMBERED.findall(request.user)]}
+    if "conversations" in props and "turns" in str(props):
+        return {"conversations": [{"turns": [{"role": "user", "content": question_for(s)},
+                                             {"role": "assistant", "content": s}],
+                                   "topic_keywords": _keywords(s)} for s in chosen]}
+    if "conversations" in props:
+        return {"conversations": [{"questions": [question_for(s)]} for s in chosen]}
+    return example_for(request.schema)
+
+
+def _answer(index: int, question: str, parts: list[str]) -> dict:
+    match = next((s for s in parts if question_for(s) == question.split(" || then:")[0].strip()),
+                 None)
+    return {"index": index, "answerable": match is not None, "answers": [match] if match else [],
+            "topic_keywords": _keywords(match or question)}
+
+
+def _keywords(text: str) -> list[str]:
+    words = [w.strip(".,;:?!()").lower() for w in text.split()]
+    return [w for w in words if len(w) > 5][:3] or ["general"]

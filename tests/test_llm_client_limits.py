@@ -1,0 +1,73 @@
+"""The client-side rate limiter: smooth pacing at the limit for requests and tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from src.providers.base_provider import Request
+from src.providers.llm_client import RateLimiter, estimate_tokens, request_key
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_requests_are_spaced_evenly_at_the_limit():
+    limiter = RateLimiter(600, 10**9, clock=Clock())
+    delays = [limiter.reserve(10) for _ in range(5)]
+    assert delays == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+
+
+def test_pacing_does_not_drift_when_time_passes():
+    clock = Clock()
+    limiter = RateLimiter(60, 10**9, clock=clock)
+    assert limiter.reserve(1) == 0
+    clock.now += 5  # idle: no credit is saved up for a burst
+    assert limiter.reserve(1) == 0
+    assert limiter.reserve(1) == pytest.approx(1.0)
+
+
+def test_tokens_per_minute_allow_one_second_of_burst_then_pace():
+    limiter = RateLimiter(10**6, 60_000, clock=Clock())  # 1,000 tokens a second
+    delays = [limiter.reserve(500) for _ in range(6)]
+    assert delays == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5, 2.0], abs=1e-3)
+
+
+def test_a_request_larger_than_the_burst_waits_for_the_previous_tokens():
+    limiter = RateLimiter(10**6, 60_000, clock=Clock())
+    assert limiter.reserve(3000) == 0
+    assert limiter.reserve(3000) == pytest.approx(3.0, abs=1e-3)
+
+
+def test_retry_after_pauses_new_requests():
+    clock = Clock()
+    limiter = RateLimiter(600, 10**9, clock=clock)
+    limiter.reserve(1)
+    limiter.pause(2.0)
+    assert limiter.reserve(1) == pytest.approx(2.0)
+    assert limiter.reserve(1) == pytest.approx(2.1)
+
+
+def test_token_estimate_is_not_below_a_real_tokenizer_rate():
+    assert estimate_tokens("word " * 300) >= 300  # English ~1 token per word
+    assert estimate_tokens("数据集" * 100) >= 300  # CJK ~1 token per character
+
+
+def test_request_key_changes_with_anything_that_shapes_the_reply():
+    base = Request("m", "sys", "user", {"type": "object"}, "reply", 0.7, 100)
+    key = request_key("openai", base)
+    assert key == request_key("openai", Request("m", "sys", "user", {"type": "object"},
+                                                "reply", 0.7, 100))
+    variants = [request_key("mistral", base),
+                request_key("openai", Request("m2", "sys", "user", {"type": "object"})),
+                request_key("openai", Request("m", "sys", "user!", {"type": "object"})),
+                request_key("openai", Request("m", "sys", "user", {"type": "array"})),
+                request_key("openai", Request("m", "sys", "user", {"type": "object"},
+                                              "reply", 0.2, 100))]
+    assert key not in variants and len(set(variants)) == len(variants)
