@@ -115,12 +115,32 @@ def prepare(config: Config, free_prompt: str | None = None) -> Plan:
     lifecycle = catalog.lifecycle_warning(config.provider, config.model)
     if lifecycle:
         plan.messages.append(lifecycle)
+    if plan.needs_llm:
+        from src.providers.llm_client import require_key
+
+        require_key(config)  # a missing key stops here, before anything is stored
     if config.mode == "free":
         plan.free_prompt = free_prompt or load_free_prompt(config)
     if config.mode != "identify":
         plan.chunks = make_chunks(config, documents)
+        if config.privacy.redact_pii:
+            plan.messages.append(redact_chunks(plan.chunks))
         plan.estimate = estimate_cost(plan)
     return plan
+
+
+def redact_chunks(chunks: list[Chunk]) -> str:
+    """Replace personal data in chunk text before anything is sent; returns what was redacted."""
+    from src.utils.redact import redact
+
+    total: dict[str, int] = {}
+    for chunk in chunks:
+        chunk.text, counts = redact(chunk.text)
+        for kind, n in counts.items():
+            total[kind] = total.get(kind, 0) + n
+    found = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n) or "nothing found"
+    return f"privacy.redact_pii is on: redacted {found} before sending (the dataset keeps the " \
+           "redacted text)."
 
 
 def make_chunks(config: Config, documents: list[Document]) -> list[Chunk]:

@@ -15,6 +15,8 @@ PASSAGE = re.compile(r'"""\n(.*?)\n"""', re.S)
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 WANTED = re.compile(r"Write (?:up to )?(\d+) conversations")
 NUMBERED = re.compile(r"^(\d+)\. (.+)$", re.M)
+PASS = re.compile(r"This is pass (\d+)")
+ANSWER_SENTENCES = 2  # a grounded answer: the asked-about sentence and the one after it
 
 
 def sentences(request: FakeRequest) -> list[str]:
@@ -33,14 +35,15 @@ def grounded_responder(request: FakeRequest) -> dict:
     props = (request.schema or {}).get("properties", {})
     parts = sentences(request)
     wanted = int((WANTED.search(request.user) or [0, 3])[1])
-    pass_no = 1 if "This is pass" in request.user or "earlier pass" in request.user else 0
+    found_pass = PASS.search(request.user)
+    pass_no = int(found_pass.group(1)) - 1 if found_pass else int("earlier pass" in request.user)
     chosen = [parts[(j + pass_no * wanted) % len(parts)] for j in range(wanted)]
     if "answers" in props:
         return {"answers": [_answer(int(i), q, parts)
                             for i, q in NUMBERED.findall(request.user)]}
     if "conversations" in props and "turns" in str(props):
         return {"conversations": [{"turns": [{"role": "user", "content": question_for(s)},
-                                             {"role": "assistant", "content": s}],
+                                             {"role": "assistant", "content": _grounded(s, parts)}],
                                    "topic_keywords": _keywords(s)} for s in chosen]}
     if "conversations" in props:
         return {"conversations": [{"questions": [question_for(s)]} for s in chosen]}
@@ -50,8 +53,15 @@ def grounded_responder(request: FakeRequest) -> dict:
 def _answer(index: int, question: str, parts: list[str]) -> dict:
     match = next((s for s in parts if question_for(s) == question.split(" || then:")[0].strip()),
                  None)
-    return {"index": index, "answerable": match is not None, "answers": [match] if match else [],
+    return {"index": index, "answerable": match is not None,
+            "answers": [_grounded(match, parts)] if match else [],
             "topic_keywords": _keywords(match or question)}
+
+
+def _grounded(sentence: str, parts: list[str]) -> str:
+    """The sentence asked about and the next one: an answer copied from the source."""
+    start = parts.index(sentence)
+    return " ".join(parts[start:start + ANSWER_SENTENCES])
 
 
 def _keywords(text: str) -> list[str]:

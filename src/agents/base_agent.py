@@ -57,13 +57,6 @@ def stable_id(*parts: Any) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
-def failure_category(exc: BaseException) -> str:
-    names = {"BadReply": "malformed_output", "RateLimited": "rate_limited",
-             "ProviderUnavailable": "unavailable", "AuthError": "auth",
-             "BudgetExhausted": "budget"}
-    return names.get(type(exc).__name__, "other")
-
-
 def malformed_placeholder(chunk: Chunk, mode: str, message: str) -> Example:
     """A rejected stand-in for a chunk whose reply stayed malformed, so error analysis counts it."""
     return Example(id=stable_id(mode, chunk.id, "malformed"), turns=[Turn("user", ""),
@@ -95,6 +88,8 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
             output.failures.append(Failure(item_id(item), "budget", str(exc)))
             return
         except ProviderError as exc:
+            from src.providers.llm_client import failure_category
+
             output.failures.append(Failure(item_id(item), failure_category(exc), str(exc)))
             if isinstance(exc, BadReply) and isinstance(item, Chunk):
                 examples = [malformed_placeholder(item, mode, str(exc))]

@@ -164,6 +164,12 @@ def estimate(config: Config, requests: int, input_tokens: int, output_tokens: in
     return Estimate(requests, input_tokens, output_tokens, cost, seconds, price is not None, note)
 
 
+def require_key(config: Config) -> None:
+    """Raise AuthError now (before any work) when the agent LLM has no usable key."""
+    provider, _ = agent_choice(config)
+    _resolve_key(provider, base_url(provider, config))
+
+
 def _resolve_key(provider: str, url: str | None) -> str:
     key = api_key(provider)
     if key:
@@ -172,7 +178,9 @@ def _resolve_key(provider: str, url: str | None) -> str:
         return PLACEHOLDER_KEY
     raise AuthError(f"No API key for {provider}: set {KEY_ENV[provider]} in .env (see "
                     ".env.example), or choose another agent with --agent-provider or "
-                    "system.agentic_llm in config.yaml.")
+                    "system.agentic_llm in config.yaml. To work offline: identify mode "
+                    "(--mode identify) needs no key, or point OPENAI_BASE_URL or LLAMA_BASE_URL "
+                    "at a local OpenAI-compatible server (Ollama, vLLM, llama.cpp).")
 
 
 class LLMClient:

@@ -1,0 +1,169 @@
+"""The whole pipeline through `generate`, for every mode, against the fake provider server.
+
+The real SDKs talk HTTP to tests/fake_llm_server.py; tests/grounded_responder.py answers like a model
+that writes grounded Q&A. Assertions are on the command's JSON, the files it wrote, the SQLite rows
+and the requests the server received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from src.config import PROJECT_ROOT, db_path
+from src.main import main
+from src.persistence.sqlite_client import Database
+from src.utils.validator import validate_file
+from tests.fake_llm_server import FakeLLMServer
+from tests.grounded_responder import SENTENCE, grounded_responder
+
+SAMPLES = PROJECT_ROOT / "demo" / "samples"
+FAKE_KEY = "sk-test-pipeline-0123456789"
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    with FakeLLMServer(responder=grounded_responder) as fake:
+        for provider in ("openai", "anthropic", "google", "mistral", "llama"):
+            monkeypatch.setenv(f"{provider.upper()}_BASE_URL", fake.base_url(provider))
+            monkeypatch.setenv(f"{provider.upper()}_API_KEY", FAKE_KEY)
+        yield fake
+
+
+def write_config(tmp_path: Path, **overrides) -> Path:
+    data = {"provider": "openai", "model": "gpt-4o-mini", "mode": "create", "dataset_size": 16,
+            "output_name": "pipe", "budget_usd": 1.0,
+            "input": {"directory": str(SAMPLES)},
+            "split": {"enabled": True, "ratio": 0.75, "strategy": "random", "seed": 7},
+            "system": {"agentic_llm": "openai", "agentic_model": "gpt-4o-mini",
+                       "timeout": 10, "concurrency": 8}}
+    for key, value in overrides.items():
+        node = data
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def generate(config: Path, *extra: str) -> tuple[int, dict | None, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["generate", "--config", str(config), "--yes", "--json", *extra])
+    text = out.getvalue()
+    return code, (json.loads(text) if text.strip() else None), err.getvalue()
+
+
+def grounded(answer: str, context: str) -> bool:
+    """Every sentence of the answer occurs in the context (whitespace folded)."""
+    flat = " ".join(context.split())
+    return all(" ".join(s.split()) in flat for s in SENTENCE.split(answer))
+
+
+def stored(name: str) -> list:
+    with Database(db_path()) as db:
+        return db.load_examples(db.get_dataset(name)["id"], status=None)
+
+
+def test_create_mode_end_to_end_then_resume_sends_nothing_new(server, tmp_path: Path) -> None:
+    code, result, err = generate(write_config(tmp_path))
+    assert code == 0, err
+    assert result["counts"]["samples"] == 16
+    assert (result["counts"]["train"], result["counts"]["validation"]) == (12, 4)
+    assert result["requests"] == server.stats.requests > 0
+    assert "Traceback" not in err
+    for kind in ("train", "validation"):
+        report = validate_file(result["files"][kind], "openai", "gpt-4o-mini", split=kind)
+        assert report.ok, report.to_dict()
+    rows = list(csv.DictReader(open(result["files"]["csv"], encoding="utf-8")))
+    assert len(rows) == 16 and {r["origin"] for r in rows} == {"synthetic"}
+    assert all(r["source_file"].startswith("demo/samples/") for r in rows)
+    examples = stored("pipe")
+    accepted = [e for e in examples if not e.reasons]
+    assert len(accepted) == 16
+    assert all(grounded(e.answer, e.context) for e in accepted)
+    assert all(e.persona and e.question_type and e.chunk_id for e in accepted)
+
+    sent = server.stats.requests
+    code, again, err = generate(write_config(tmp_path))
+    assert code == 0, err
+    assert server.stats.requests == sent  # every paid answer came from the cache
+    assert again["counts"]["samples"] == 16
+    assert len(stored("pipe")) == len(examples)  # no duplicate rows
+
+
+def test_create_spreads_over_every_input_file(server, tmp_path: Path) -> None:
+    code, result, err = generate(write_config(tmp_path, dataset_size=6,
+                                              **{"agent.create.questions_per_chunk": 1,
+                                                 "quality.enabled": False}))
+    assert code == 0, err
+    sources = {e.source_file for e in stored("pipe") if not e.reasons}
+    assert len(sources) == 6  # one pair from each of the six sample files before going deeper
+
+
+def test_hybrid_mixes_extracted_and_synthetic_without_near_duplicates(server, tmp_path) -> None:
+    code, result, err = generate(write_config(tmp_path, mode="hybrid", dataset_size=20,
+                                              **{"agent.hybrid.generation_ratio": 0.5}))
+    assert code == 0, err
+    accepted = [e for e in stored("pipe") if not e.reasons]
+    origins = {e.origin for e in accepted}
+    assert origins == {"extracted", "synthetic"}
+    assert sum(e.origin == "extracted" for e in accepted) <= 10
+    assert len(accepted) == result["counts"]["samples"] == 20
+    step1 = [r for r in server.stats.received if "conversations" in str(r.schema)]
+    assert any("already answer" in r.user for r in step1)  # created half told what exists
+
+
+def test_free_mode_follows_the_prompt_file(server, tmp_path: Path) -> None:
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("Write help-desk conversations for new students.")
+    code, result, err = generate(write_config(tmp_path, mode="free", dataset_size=8,
+                                              **{"agent.free.prompt_file": str(prompt)}))
+    assert code == 0, err
+    assert result["counts"]["samples"] == 8
+    assert all("help-desk conversations" in r.system for r in server.stats.received)
+
+
+def test_free_mode_without_instructions_and_yes_stops_with_a_clear_message(server, tmp_path) -> None:
+    code, result, err = generate(write_config(tmp_path, mode="free",
+                                              **{"agent.free.prompt_file": str(tmp_path / "no")}))
+    assert code == 2 and result is None
+    assert "Free mode needs instructions" in err and server.stats.requests == 0
+
+
+@pytest.mark.parametrize("agent, model", [("anthropic", "claude-haiku-4-5"),
+                                          ("google", "gemini-2.5-flash"),
+                                          ("mistral", "mistral-small-latest"),
+                                          ("llama", "meta-llama/llama-3.1-8b-instruct")])
+def test_same_job_through_every_agent_provider(server, tmp_path, agent: str, model: str) -> None:
+    code, result, err = generate(write_config(tmp_path, dataset_size=4),
+                                 "--agent-provider", agent, "--agent-model", model)
+    assert code == 0, err
+    assert result["counts"]["samples"] == 4
+    wires = set(server.stats.by_wire)
+    assert wires == {"anthropic" if agent == "anthropic" else
+                     "gemini" if agent == "google" else "openai"}
+
+
+def test_missing_key_exits_2_naming_the_variable_and_offline_options(tmp_path, monkeypatch) -> None:
+    code, result, err = generate(write_config(tmp_path, mode="create"))
+    assert code == 2
+    assert "OPENAI_API_KEY" in err and "identify" in err
+
+
+def test_identify_needs_no_key_and_keeps_text_verbatim(tmp_path: Path) -> None:
+    code, result, err = generate(write_config(tmp_path, mode="identify", dataset_size=50))
+    assert code == 0, err
+    assert result["requests"] == 0 and result["counts"]["samples"] >= 10
+    documents_text = " ".join(p.read_text(errors="ignore") for p in SAMPLES.glob("*.md"))
+    faq = [e for e in stored("pipe") if e.source_file.endswith("admissions_faq.md")]
+    assert faq and all(" ".join(e.answer.split()) in " ".join(documents_text.split())
+                       for e in faq)
