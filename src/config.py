@@ -132,6 +132,7 @@ class QualityConfig:
     near_duplicate_threshold: float = _opt(0.8, min=0.3, max=1.0)
     target_language: str = ""
     llm_judge: bool = False
+    filter_extracted: bool = False  # also reject verbatim (identify) samples below the thresholds
 
 
 @dataclass

@@ -63,6 +63,11 @@ class RunLog:
         return dict(counts)
 
 
+# Threshold failures that verbatim samples are kept despite (see quality.filter_extracted).
+SOFT_REASONS = {"low_extractive", "missing_details", "poor_domain_focus", "irrelevant",
+                "hallucinated_figures", "no_answer_in_context"}
+
+
 class Processor:
     """Turns agent output into stored samples, batch by batch, and finishes the dataset."""
 
@@ -109,6 +114,7 @@ class Processor:
             self._measure(ex)
             if self.config.quality.enabled and not ex.reasons:
                 score_example(ex, self.config.quality)
+                self._keep_verbatim(ex)
         candidates = [ex for ex in new if not ex.reasons]
         kept, _dropped = deduplicate(candidates, self.config.quality.near_duplicate_threshold,
                                      existing=self.accepted)
@@ -116,6 +122,16 @@ class Processor:
             ex.reasons.append("over_size_cap")
             ex.notes.append(f"the dataset already has its {limit} samples")
         self._save(new)
+
+    def _keep_verbatim(self, ex: Example) -> None:
+        """Extracted text is the user's own: thresholds inform, they do not reject (by default)."""
+        if ex.origin != "extracted" or self.config.quality.filter_extracted or not ex.reasons:
+            return
+        soft = [r for r in ex.reasons if r in SOFT_REASONS]
+        if soft:
+            ex.notes.append("below the quality thresholds (" + ", ".join(soft) + ") but kept: "
+                            "verbatim from your document (quality.filter_extracted is off)")
+            ex.reasons = [r for r in ex.reasons if r not in SOFT_REASONS]
 
     def _measure(self, ex: Example) -> None:
         from src.utils.formatter import format_example

@@ -47,4 +47,6 @@ def describe_result(result: RunResult) -> list[str]:
     lines += [f"Warning: {w}" for w in result.warnings]
     lines.append("Files:")
     lines += [f"  {kind}: {path}" for kind, path in result.files.items()]
+    lines.append(f"Next: `python -m src.main stats {result.name}` for statistics, "
+                 f"`python -m src.main analyze-errors {result.name}` for the rejects.")
     return lines
