@@ -91,8 +91,9 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
             from src.providers.llm_client import failure_category
 
             output.failures.append(Failure(item_id(item), failure_category(exc), str(exc)))
-            if isinstance(exc, BadReply) and isinstance(item, Chunk):
-                examples = [malformed_placeholder(item, mode, str(exc))]
+            chunk = getattr(item, "chunk", item)  # work items are chunks or slots of one
+            if isinstance(exc, BadReply) and isinstance(chunk, Chunk):
+                examples = [malformed_placeholder(chunk, mode, str(exc))]
             else:
                 return
         output.examples.extend(examples)

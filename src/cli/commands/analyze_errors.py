@@ -1,15 +1,28 @@
-"""`analyze-errors` command (not built yet)."""
+"""`analyze-errors NAME [--output FILE.json]`: why samples of a dataset were rejected, and what to do."""
+
+from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from src.errors import NotBuiltYet
+from src.cli import console
+from src.utils.error_analysis import analyze_dataset, summary_lines
 
 HELP = "Group a dataset's rejected samples into error categories with recommendations."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("name", help="dataset name (see `python -m src.main list`)")
+    parser.add_argument("--output", type=Path, metavar="FILE.json",
+                        help="also write the report here (it is always written as "
+                             "output_datasets/NAME/NAME_errors.json)")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotBuiltYet("`analyze-errors` is not built yet (tracked as issue 7).")
+    report, paths = analyze_dataset(args.name, args.output)
+    console.heading(f"Error analysis of {report['dataset']}")
+    for line in summary_lines(report):
+        console.out(line)
+    for path in paths:
+        console.success(f"Wrote {path}")
+    return 0

@@ -52,7 +52,7 @@ def _render(report: ValidationReport, path: str) -> str:
 
 
 def _quality(args: argparse.Namespace) -> dict:
-    from src.utils.quality_report import score_jsonl  # written by the quality engineer
+    from src.utils.quality_report import score_jsonl
 
     return score_jsonl(Path(args.file), load_config(args.config), args.threshold, args.report)
 
@@ -73,5 +73,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.out(_render(report, args.file))
         if quality is not None:
-            console.out("Quality: " + ", ".join(f"{k}={v}" for k, v in quality.items()))
+            from src.utils.quality_report import summary_lines
+
+            for line in summary_lines(quality):
+                console.out(line)
     return 0 if report.ok else 1

@@ -1,0 +1,169 @@
+"""Error analysis of a dataset (SetForge / Hamel's "look at your failures first").
+
+`analyze` groups the rejected samples by failure category with counts, rates and the worst examples
+(with their source file and location), gives histograms of every sub-score, and turns the biggest
+categories into concrete recommendations naming the config keys to change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from src.config import db_path, output_root
+from src.errors import StorageError
+from src.persistence.models import Example
+from src.persistence.sqlite_client import Database
+
+SUB_SCORES = ("overall", "extractive", "detail", "domain")
+BUCKETS = 10
+WORST_PER_CATEGORY = 5
+PREVIEW_CHARS = 160
+MIN_SHARE_FOR_ADVICE = 0.05  # categories citing fewer rejects than this get no recommendation
+
+# category -> (score that ranks its worst examples, what it means, what to do)
+CATEGORIES: dict[str, tuple[str, str, str]] = {
+    "hallucinated_figures": ("extractive", "cite figures or names absent from the source",
+                             "lower agent.create.temperature or shorten chunks (chunking.chunk_tokens)"),
+    "low_extractive": ("extractive", "are poorly grounded in their source",
+                       "lower agent.create.temperature, or shorten chunks so answers can quote them"),
+    "missing_details": ("detail", "lack concrete details (figures, dates, names, steps)",
+                        "add \"numbers and dates\" to agent.create.question_types or use longer chunks"),
+    "poor_domain_focus": ("domain", "miss the domain profile",
+                          "feed documents on the domain, or widen quality.domain.keywords and entities"),
+    "no_answer_in_context": ("overall", "say the source does not hold the answer",
+                             "ask fewer questions per chunk (agent.create.questions_per_chunk)"),
+    "irrelevant": ("overall", "share almost nothing with their source",
+                   "check the input files (navigation, boilerplate) and raise chunking.min_chunk_tokens"),
+    "language_mismatch": ("overall", "are not in the expected language",
+                          "set quality.target_language or write the prompt in the documents' language"),
+    "duplicate": ("overall", "duplicate another sample",
+                  "raise agent.create.variety, add personas, or ask fewer questions per chunk"),
+    "malformed_output": ("overall", "came back malformed from the agent LLM",
+                         "use a stronger agent model (system.agentic_model) or lower the temperature"),
+    "over_token_limit": ("overall", "exceed the target's per-example token limit",
+                         "lower chunking.chunk_tokens or agent.create.turns"),
+}
+
+
+def _histogram(values: list[float]) -> dict:
+    counts = [0] * BUCKETS
+    for value in values:
+        counts[min(BUCKETS - 1, max(0, int(value * BUCKETS)))] += 1
+    labels = [f"{i / BUCKETS:.1f}-{(i + 1) / BUCKETS:.1f}" for i in range(BUCKETS)]
+    ordered = sorted(values)
+    return {"buckets": dict(zip(labels, counts)), "count": len(values),
+            "mean": round(sum(values) / len(values), 4) if values else None,
+            "median": round(ordered[len(ordered) // 2], 4) if values else None}
+
+
+def score_distributions(examples: list[Example]) -> dict[str, dict]:
+    """A 10-bucket histogram, mean and median of every sub-score over the scored examples."""
+    return {name: _histogram([e.scores[name] for e in examples if name in e.scores])
+            for name in SUB_SCORES}
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 3] + "..."
+
+
+def example_summary(example: Example) -> dict:
+    """The fields of one example a person needs to judge it."""
+    return {"id": example.id, "source_file": example.source_file, "location": example.location,
+            "mode": example.mode, "question": _preview(example.question),
+            "answer": _preview(example.answer), "scores": example.scores,
+            "reasons": example.reasons, "notes": example.notes}
+
+
+def _worst(examples: list[Example], category: str) -> list[dict]:
+    score = CATEGORIES.get(category, ("overall",))[0]
+    ranked = sorted(examples, key=lambda e: e.scores.get(score, e.scores.get("overall", 0.0)))
+    return [example_summary(e) for e in ranked[:WORST_PER_CATEGORY]]
+
+
+def _categories(rejected: list[Example], total: int) -> dict[str, dict]:
+    members: dict[str, list[Example]] = {}
+    for example in rejected:
+        for reason in example.reasons:
+            members.setdefault(reason, []).append(example)
+    ordered = sorted(members.items(), key=lambda item: -len(item[1]))
+    return {name: {"count": len(group), "share_of_rejected": round(len(group) / len(rejected), 4),
+                   "share_of_all": round(len(group) / total, 4),
+                   "meaning": CATEGORIES.get(name, ("", "", ""))[1],
+                   "worst": _worst(group, name)} for name, group in ordered}
+
+
+def recommendations(categories: dict[str, dict], acceptance_rate: float) -> list[str]:
+    """Concrete advice for the largest failure categories, most frequent first."""
+    advice = []
+    for name, info in categories.items():
+        share = info["share_of_rejected"]
+        if share < MIN_SHARE_FOR_ADVICE:
+            continue
+        _, meaning, action = CATEGORIES.get(name, ("", f"are rejected as {name}", "inspect them"))
+        advice.append(f"{share:.0%} of rejects {meaning} ({info['count']}): {action}.")
+    if categories and acceptance_rate < 0.5:
+        advice.append(f"Only {acceptance_rate:.0%} of samples were accepted: fix the first item "
+                      "above before spending more on generation.")
+    return advice
+
+
+def analyze(examples: list[Example]) -> dict:
+    """Counts and rates per category, worst examples, score distributions and recommendations."""
+    total = len(examples)
+    rejected = [e for e in examples if e.rejected]
+    accepted_count = total - len(rejected)
+    rate = accepted_count / total if total else 0.0
+    categories = _categories(rejected, total) if rejected else {}
+    return {"total": total, "accepted": accepted_count, "rejected": len(rejected),
+            "acceptance_rate": round(rate, 4), "categories": categories,
+            "by_mode": _by_field(examples, "mode"), "by_source": _by_field(examples, "source_file"),
+            "score_distributions": score_distributions(examples),
+            "recommendations": recommendations(categories, rate)}
+
+
+def _by_field(examples: list[Example], field: str) -> dict[str, dict[str, int]]:
+    accepted = Counter(getattr(e, field) or "(none)" for e in examples if not e.rejected)
+    rejected = Counter(getattr(e, field) or "(none)" for e in examples if e.rejected)
+    keys = sorted(set(accepted) | set(rejected), key=lambda k: -rejected[k])
+    return {k: {"accepted": accepted[k], "rejected": rejected[k]} for k in keys}
+
+
+def write_report(report: dict, path: Path) -> Path:
+    """Write the report as UTF-8 JSON (creating folders); raises StorageError naming the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"Cannot write the error report {path} ({exc.strerror or exc}). "
+                           "Choose another --output path or free some disk space.") from None
+    return path
+
+
+def summary_lines(report: dict) -> list[str]:
+    """The report as a few readable lines for the terminal."""
+    lines = [f"{report['total']} samples: {report['accepted']} accepted, {report['rejected']} rejected "
+             f"({report['acceptance_rate']:.0%} accepted)"]
+    for name, info in report["categories"].items():
+        lines.append(f"  {name:22} {info['count']:6}  {info['share_of_rejected']:6.0%} of rejects")
+    means = {k: v["mean"] for k, v in report["score_distributions"].items() if v["mean"] is not None}
+    if means:
+        lines.append("Mean scores: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items()))
+    lines += ["Recommendations:"] + [f"  - {r}" for r in report["recommendations"]] \
+        if report["recommendations"] else ["No recommendations: nothing was rejected."]
+    return lines
+
+
+def analyze_dataset(name: str, output: Path | None = None) -> tuple[dict, list[Path]]:
+    """Analyse a stored dataset; writes <name>_errors.json next to it (and to `output`)."""
+    with Database(db_path()) as db:
+        dataset = db.get_dataset(name)
+        examples = db.load_examples(dataset["id"], status=None)
+    report = {"dataset": dataset["name"], **analyze(examples)}
+    folder = output_root() / dataset["name"]
+    paths = [write_report(report, folder / f"{dataset['name']}_errors.json")]
+    if output is not None:
+        paths.append(write_report(report, output))
+    return report, paths
