@@ -16,6 +16,7 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+")
 WANTED = re.compile(r"Write (?:up to )?(\d+) conversations")
 NUMBERED = re.compile(r"^(\d+)\. (.+)$", re.M)
 PASS = re.compile(r"This is pass (\d+)")
+TURNS = re.compile(r"write (\d+) questions in order")
 ANSWER_SENTENCES = 2  # a grounded answer: the asked-about sentence and the one after it
 
 
@@ -46,16 +47,20 @@ def grounded_responder(request: FakeRequest) -> dict:
                                              {"role": "assistant", "content": _grounded(s, parts)}],
                                    "topic_keywords": _keywords(s)} for s in chosen]}
     if "conversations" in props:
-        return {"conversations": [{"questions": [question_for(s)]} for s in chosen]}
+        turns = int((TURNS.search(request.user) or [0, 1])[1])
+        return {"conversations": [{"questions": [question_for(parts[(parts.index(s) + t) % len(parts)])
+                                                 for t in range(turns)]} for s in chosen]}
     return example_for(request.schema)
 
 
-def _answer(index: int, question: str, parts: list[str]) -> dict:
-    match = next((s for s in parts if question_for(s) == question.split(" || then:")[0].strip()),
-                 None)
-    return {"index": index, "answerable": match is not None,
-            "answers": [_grounded(match, parts)] if match else [],
-            "topic_keywords": _keywords(match or question)}
+def _answer(index: int, line: str, parts: list[str]) -> dict:
+    """Answer each question of a conversation (separated by '|| then:') from its sentence."""
+    by_question = {question_for(s): s for s in parts}
+    matches = [by_question.get(q.strip()) for q in line.split(" || then:")]
+    found = all(matches)
+    return {"index": index, "answerable": found,
+            "answers": [_grounded(m, parts) for m in matches] if found else [],
+            "topic_keywords": _keywords(matches[0] or line)}
 
 
 def _grounded(sentence: str, parts: list[str]) -> str:

@@ -167,3 +167,14 @@ def test_identify_needs_no_key_and_keeps_text_verbatim(tmp_path: Path) -> None:
     faq = [e for e in stored("pipe") if e.source_file.endswith("admissions_faq.md")]
     assert faq and all(" ".join(e.answer.split()) in " ".join(documents_text.split())
                        for e in faq)
+
+
+def test_multi_turn_conversations_when_configured(server, tmp_path: Path) -> None:
+    code, result, err = generate(write_config(tmp_path, dataset_size=4,
+                                              **{"agent.create.turns": 2}))
+    assert code == 0, err
+    accepted = [e for e in stored("pipe") if not e.reasons]
+    assert len(accepted) == 4
+    assert all([t.role for t in e.turns] == ["user", "assistant"] * 2 for e in accepted)
+    assert all(grounded(t.content, e.context) for e in accepted for t in e.turns
+               if t.role == "assistant")

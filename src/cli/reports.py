@@ -34,7 +34,9 @@ def describe_result(result: RunResult) -> list[str]:
              f"Tokens: {result.tokens:,}   requests: {result.requests}   "
              f"cost: ${result.cost_usd:.4f}"
              + (f"   per accepted pair: ${result.cost_usd / c['samples']:.5f}"
-                if c["samples"] and result.cost_usd else "")]
+                if c["samples"] and result.cost_usd else "")
+             + (f"   accepted pairs per request: {c['samples'] / result.requests:.2f}"
+                if result.requests else "")]
     reasons = result.summary.get("rejected_by_reason") or {}
     if reasons:
         lines.append("Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
