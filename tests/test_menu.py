@@ -202,12 +202,21 @@ def test_generate_free_mode_asks_for_instructions_and_saves_them(monkeypatch, ca
     prompt_file = tmp_path / "free_prompt.txt"
     text = config_file.read_text("utf-8").replace('mode: "identify"', 'mode: "free"')
     config_file.write_text(text + f"agent: {{free: {{prompt_file: '{prompt_file}'}}}}\n", "utf-8")
-    answers = ["2", "", "Write short FAQ pairs.", "Keep a friendly tone.", "", "y", "6"]
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-menu-free")  # nothing is sent: we decline
+    answers = ["2", "", "Write short FAQ pairs.", "Keep a friendly tone.", "", "y", "n", "6"]
     _, err, _ = drive(monkeypatch, capsys, answers, config_file)
     assert "no instructions typed" in err  # the first, empty answer is asked again
     assert prompt_file.read_text("utf-8") == "Write short FAQ pairs.\nKeep a friendly tone.\n"
     assert "Estimate:" in err and "Not started." in err
-    assert "No API key for openai: set OPENAI_API_KEY" in err  # checked before asking to start
+
+
+def test_generate_without_a_key_says_so_before_asking_anything(monkeypatch, capsys, config_file):
+    needs_pipeline(*LLM_PARTS)
+    text = config_file.read_text("utf-8").replace('mode: "identify"', 'mode: "create"')
+    config_file.write_text(text, "utf-8")
+    _, err, _ = drive(monkeypatch, capsys, ["2", "6"], config_file)
+    assert "No API key for openai: set OPENAI_API_KEY" in err and "identify" in err
+    assert "Estimate:" not in err  # nothing prepared, nothing stored
 
 
 def test_generate_identify_offline_then_stats_export_and_analysis(monkeypatch, capsys,

@@ -17,15 +17,11 @@ def mask_secrets(text: str) -> str:
     return text
 
 
-class _MaskFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_secrets(record.getMessage())
-        record.args = ()
-        if record.exc_info:
-            formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = mask_secrets(formatted)
-            record.exc_info = None
-        return True
+class _MaskingFormatter(logging.Formatter):
+    """Formats as usual, then masks secrets in the whole text (message and traceback)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 def setup_logging() -> None:
@@ -40,8 +36,7 @@ def setup_logging() -> None:
             log_dir / "builder.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_MaskFilter())
+    handler.setFormatter(_MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False
