@@ -12,6 +12,7 @@ import base64
 import hashlib
 import inspect
 import json
+import random
 import re
 import struct
 from pathlib import Path
@@ -194,3 +195,116 @@ def test_count_jsonl_reports_each_line(tmp_path):
     assert [r["line"] for r in result["examples"]] == [1] and result["skipped_lines"] == [2]
     assert result["total_tokens"] == result["examples"][0]["tokens"] > 0
     assert result["token_counts"] == "exact"
+
+
+# --- word-by-word counting of Mistral tokenizers (exact, cached) ----------------------------------
+MISTRAL_MODELS = {"mistral_v3": "open-mistral-7b", "tekken": "open-mistral-nemo",
+                  "mistral_v1": "open-mixtral-8x7b"}
+# pieces that stress word boundaries: space runs, other whitespace, "▁" (sentencepiece's space)
+ALPHABET = list("  ▁ab c\t\n\r1234.,'\"-/日本語€😀ẞ\u00a0\u3000\u2028") + [
+    "the", " the", "ing", "  ", "\n\n", " \n", "def ", "[INST]", "<s>", "[REFERENCE_DOC_1]", "É", " 's"]
+# Unicode White_Space (PropList.txt): what tekken's regex engine (Rust) calls \s
+UNICODE_WHITE_SPACE = [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                       0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+
+
+def random_texts(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("tok_id", list(MISTRAL_MODELS))
+def test_word_counts_equal_the_tokenizer_on_random_and_varied_text(tok_id):
+    assert tc._word_counter(tok_id) is not None, "the premises of word counting no longer hold"
+    inner = tc.mistral_tokenizer(tok_id).instruct_tokenizer.tokenizer
+    edge = ["", " ", "  ", "a ", " a", "a  b", "a\u2581 b", "\u2581", "x \n y", "\t a", "end. "]
+    for text in [*TEXTS.values(), *edge, *random_texts(1, 2000)]:
+        expected = len(inner.encode(text, bos=False, eos=False))
+        assert tc.count_text_tokens(text, "mistral", MISTRAL_MODELS[tok_id]) == expected, repr(text)
+
+
+@pytest.mark.parametrize("tok_id", list(MISTRAL_MODELS))
+def test_batched_total_equals_the_sum_of_single_counts(tok_id):
+    counter = tc._word_counter(tok_id)
+    inner = tc.mistral_tokenizer(tok_id).instruct_tokenizer.tokenizer
+    rng = random.Random(2)
+    texts = random_texts(3, 600) + list(TEXTS.values())
+    for _ in range(200):
+        batch = rng.sample(texts, rng.randint(1, 6))
+        assert counter.total(batch) == sum(counter.count(t) for t in batch) == \
+            sum(len(inner.encode(t, bos=False, eos=False)) for t in batch), batch
+
+
+def test_a_full_word_cache_is_emptied_without_changing_counts(monkeypatch):
+    monkeypatch.setattr(tc, "WORD_CACHE_MAX", 3)
+    inner = tc.mistral_tokenizer("mistral_v3").instruct_tokenizer.tokenizer
+    for text in random_texts(4, 300) * 2:
+        assert tc.count_text_tokens(text, "mistral", "open-mistral-7b") == \
+            len(inner.encode(text, bos=False, eos=False))
+    assert len(tc._word_counter("mistral_v3").first) <= 40
+
+
+def test_python_whitespace_covers_the_unicode_white_space_tekken_splits_on():
+    # word boundaries are cut after Python's \S: it must never hold a character tekken calls \s
+    assert all(re.fullmatch(r"\s", chr(cp)) for cp in UNICODE_WHITE_SPACE)
+
+
+class FakeSentencePiece:
+    """A sentencepiece processor with a chosen vocabulary and normalizer output."""
+
+    def __init__(self, pieces: list[str], normalized: str):
+        self.pieces, self.normalized = pieces, normalized
+
+    def get_piece_size(self) -> int:
+        return len(self.pieces)
+
+    def id_to_piece(self, i: int) -> str:
+        return self.pieces[i]
+
+    def normalize(self, text: str) -> str:
+        return self.normalized
+
+    def encode(self, text: str) -> list[int]:
+        return [0] * len(text)
+
+
+class FakeTiktoken:
+    special_tokens_set: set[str] = set()
+
+    def __init__(self, pattern: str):
+        self._pat_str = pattern
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        return [0] * len(text)
+
+
+def test_word_counting_is_refused_when_a_premise_fails():
+    good = "\u2581a\u2581\u2581b\tc\u2581"
+    assert tc._sentencepiece_counter(FakeSentencePiece(["a", "\u2581\u2581b"], good)) is not None
+    assert tc._sentencepiece_counter(FakeSentencePiece(["a", "b\u2581c"], good)) is None
+    assert tc._sentencepiece_counter(FakeSentencePiece(["a"], "\u2581a\u2581b\tc")) is None
+    assert tc._tekken_counter(FakeTiktoken(tc.TEKKEN_PATTERN)) is not None
+    assert tc._tekken_counter(FakeTiktoken(r"\S+|\s+")) is None
+
+
+def _random_conversation(rng: random.Random) -> list[dict]:
+    def text() -> str:
+        return rng.choice(list(TEXTS.values())) if rng.random() < 0.5 else \
+            "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 20)))
+    messages = [{"role": "system", "content": text()}] if rng.random() < 0.6 else []
+    for _ in range(rng.randint(1, 4)):
+        messages += [{"role": "user", "content": text()}, {"role": "assistant", "content": text()}]
+    return messages
+
+
+@pytest.mark.parametrize("tok_id", list(MISTRAL_MODELS))
+def test_chat_template_arithmetic_equals_mistral_common_on_random_conversations(tok_id):
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+
+    reference, rng = tc.mistral_tokenizer(tok_id), random.Random(5)
+    for _ in range(60):
+        messages = _random_conversation(rng)
+        expected = len(reference.encode_chat_completion(
+            ChatCompletionRequest.from_openai(messages)).tokens)
+        assert tc.count_example_tokens({"messages": messages}, "mistral", MISTRAL_MODELS[tok_id]) \
+            == expected, messages

@@ -156,3 +156,20 @@ def test_unknown_model_and_missing_file():
         validator.validate_records([], "google", "gemini-9")
     with pytest.raises(InputFileError):
         validator.validate_file("/nonexistent/x.jsonl", "openai", "gpt-4o")
+
+
+@pytest.mark.parametrize("model", ["open-mistral-7b", "open-mistral-nemo", "open-mixtral-8x7b"])
+def test_mistral_token_totals_equal_mistral_common(tmp_path, model):
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+
+    from src.utils.token_counter import mistral_tokenizer
+
+    lines = records("mistral", 30) + [{"messages": [
+        {"role": "system", "content": "  Spaced  system\tprompt "},
+        {"role": "user", "content": "a  b ▁c\n d "}, {"role": "assistant", "content": " x  y  "}]}]
+    tok = mistral_tokenizer(catalog.get_model("mistral", model).tokenizer)
+    expected = [len(tok.encode_chat_completion(ChatCompletionRequest.from_openai(r["messages"])).tokens)
+                for r in lines]
+    report = validator.validate_file(write(tmp_path / "m.jsonl", lines), "mistral", model)
+    assert report.ok and report.total_tokens == sum(expected)
+    assert report.max_example_tokens == max(expected)
