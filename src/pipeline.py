@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from src.agents.base_agent import AgentOutput, client_for, interleave_by_source
+from src.agents.base_agent import AgentOutput, client_for, interleave_by_source, stable_id
 from src.agents.create_agent import CreateAgent, Slot
 from src.agents.free_agent import FreeAgent, load_free_prompt
 from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
@@ -36,18 +36,25 @@ class Plan:
     """What a run will do, known before any paid call."""
 
     config: Config
-    documents: list[Document]
-    skipped: list[IngestFailure]
-    chunks: list[Chunk]
     size: int
+    read: list[str] = field(default_factory=list)  # paths of the documents read
+    skipped: list[IngestFailure] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    # Identify stage 1 runs while reading (free, offline), so documents need not stay in memory;
+    # they are kept only when stage 2 (the LLM) needs their full text.
+    extracted: list[Example] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)  # size cap, lifecycle, free-mode notes
     estimate: object | None = None  # llm_client.Estimate for LLM modes
     free_prompt: str | None = None
 
     @property
     def needs_llm(self) -> bool:
-        mode = self.config.mode
-        return mode != "identify" or self.config.agent.identify.use_llm
+        return needs_llm(self.config)
+
+
+def needs_llm(config: Config) -> bool:
+    return config.mode != "identify" or config.agent.identify.use_llm
 
 
 @dataclass
@@ -100,33 +107,71 @@ def display_path(path: str) -> str:
 def prepare(config: Config, free_prompt: str | None = None) -> Plan:
     """Read the input, chunk it, cap the size and estimate the cost; sends nothing anywhere."""
     from src.providers import catalog
-    from src.utils.file_processor import iter_documents
 
     catalog.get_model(config.provider, config.model)  # unknown target → ConfigError
-    documents: list[Document] = []
-    skipped: list[IngestFailure] = []
-    for result in iter_documents(input_paths(config), config.input):
-        result.path = display_path(result.path)
-        (skipped if isinstance(result, IngestFailure) else documents).append(result)
+    if needs_llm(config):
+        from src.providers.llm_client import require_key
+
+        require_key(config)  # a missing key stops here, before anything is read or stored
     decision = catalog.validate_dataset_size(config.dataset_size, config.provider, config.model)
-    plan = Plan(config, documents, skipped, [], decision.size)
+    plan = Plan(config, decision.size)
     if decision.capped:
         plan.messages.append(decision.message)
     lifecycle = catalog.lifecycle_warning(config.provider, config.model)
     if lifecycle:
         plan.messages.append(lifecycle)
-    if plan.needs_llm:
-        from src.providers.llm_client import require_key
-
-        require_key(config)  # a missing key stops here, before anything is stored
+    read_inputs(plan)
     if config.mode == "free":
         plan.free_prompt = free_prompt or load_free_prompt(config)
     if config.mode != "identify":
-        plan.chunks = make_chunks(config, documents)
         if config.privacy.redact_pii:
             plan.messages.append(redact_chunks(plan.chunks))
         plan.estimate = estimate_cost(plan)
     return plan
+
+
+def read_inputs(plan: Plan) -> None:
+    """Read every input file once, keeping only what the mode needs (one document in memory)."""
+    from src.agents.identify_agent import IdentifyAgent
+    from src.utils.file_processor import iter_documents
+
+    config = plan.config
+    chunker = chunk_function(config) if config.mode != "identify" else None
+    identify = config.mode in ("identify", "hybrid")
+    stage1 = IdentifyAgent(config) if identify and not config.agent.identify.use_llm else None
+    for result in iter_documents(input_paths(config), config.input):
+        result.path = display_path(result.path)
+        if isinstance(result, IngestFailure):
+            plan.skipped.append(result)
+            continue
+        plan.read.append(result.path)
+        if chunker:
+            plan.chunks += chunker(result)
+        if stage1:
+            plan.extracted += stage1.run([result])
+        elif identify:
+            plan.documents.append(result)
+        del result  # let the document go before the next file is read
+    if not plan.read:
+        raise UsageError(f"Nothing readable in {config.input.directory} "
+                         f"({len(plan.skipped)} file(s) skipped). Add PDF, DOCX, TXT/MD, CSV, "
+                         "XLSX or PPTX files there, or choose another input folder (--input DIR, "
+                         "or Configure Dataset in the menu).")
+
+
+def chunk_function(config: Config) -> Callable[[Document], list[Chunk]]:
+    """Chunks of one document, sized in tokens of the agent model."""
+    from src.utils.chunker import chunk_document
+    from src.utils.token_counter import count_text_tokens
+
+    provider, model = agent_choice(config)
+
+    def chunks(doc: Document) -> list[Chunk]:
+        return chunk_document(doc, config.chunking.chunk_tokens,
+                              lambda text: count_text_tokens(text, provider, model),
+                              overlap_tokens=config.chunking.overlap_tokens,
+                              min_tokens=config.chunking.min_chunk_tokens)
+    return chunks
 
 
 def redact_chunks(chunks: list[Chunk]) -> str:
@@ -141,21 +186,6 @@ def redact_chunks(chunks: list[Chunk]) -> str:
     found = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n) or "nothing found"
     return f"privacy.redact_pii is on: redacted {found} before sending (the dataset keeps the " \
            "redacted text)."
-
-
-def make_chunks(config: Config, documents: list[Document]) -> list[Chunk]:
-    """Chunks of every document, sized in tokens of the agent model."""
-    from src.utils.chunker import chunk_document
-    from src.utils.token_counter import count_text_tokens
-
-    provider, model = agent_choice(config)
-    chunks: list[Chunk] = []
-    for doc in documents:
-        chunks += chunk_document(doc, config.chunking.chunk_tokens,
-                                 lambda text: count_text_tokens(text, provider, model),
-                                 overlap_tokens=config.chunking.overlap_tokens,
-                                 min_tokens=config.chunking.min_chunk_tokens)
-    return chunks
 
 
 def estimate_cost(plan: Plan) -> object:
@@ -230,11 +260,16 @@ def _identify_quota(config: Config, size: int) -> int:
 async def _identify(plan: Plan, client) -> list[Example]:
     from src.agents.identify_agent import IdentifyAgent
 
+    if not plan.config.agent.identify.use_llm:
+        return plan.extracted  # stage 1 ran while the files were read
     agent = IdentifyAgent(plan.config, client)
     result = agent.run(plan.documents)
     if asyncio.iscoroutine(result):
         result = await result
-    return list(result)
+    examples = list(result)
+    for ex in examples:  # the detector's ids are random: a re-run would store every pair again
+        ex.id = stable_id("identify", ex.source_file, ex.span, *(t.content for t in ex.turns))
+    return examples
 
 
 def _slots(plan: Plan, extracted: list[Example]) -> list[Slot]:

@@ -1,4 +1,4 @@
-"""Structure details checked on small files the tests build (DOCX, XLSX, text, markdown)."""
+"""Structure details checked on files the tests build (DOCX, XLSX, CSV, text, markdown)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from pathlib import Path
 
 import docx
 import openpyxl
+import pytest
 
-from src.utils.file_processor import read_document
+from src.errors import InputFileError
+from src.persistence.models import Block, IngestFailure
+from src.utils.file_processor import iter_documents, read_document
+from src.utils.readers import budget
+from src.utils.readers.budget import MemoryBudget
+from src.utils.readers.common import clean_text
+from src.utils.readers.rows import RowBlock
 
 
 def test_docx_bold_heading_list_and_header_dropped(tmp_path: Path) -> None:
@@ -45,6 +52,7 @@ def test_xlsx_merged_cells_formulas_and_header(tmp_path: Path) -> None:
     doc = read_document(path)
     rows = [b for b in doc.blocks if b.kind == "row"]
     assert rows[0].header == ["Category", "Question", "Answer"]
+    assert rows[1].header is rows[0].header  # one header list per table, shared by its rows
     assert [r.cells[:3] for r in rows] == [["Conduct", "Can I bring a phone?", "No."],
                                            ["Conduct", "Can I leave early?", "After 30 minutes."]]
     assert doc.blocks[0].text == "Exam rules 2024"  # a horizontal merge is read once
@@ -80,3 +88,87 @@ def test_large_text_is_streamed_into_bounded_blocks(tmp_path: Path) -> None:
     doc = read_document(path)
     assert len(doc.blocks) > 10 and max(len(b.text) for b in doc.blocks) <= 8100
     assert doc.text.count("\n") == 4999 + len(doc.blocks) - 1
+
+
+def _qa_rows(count: int) -> list[list[str]]:
+    return [[str(i), f"What is fee {i}?", f"Fee {i} is \u20b9{i}00.\nLate fee applies.",
+             "" if i % 7 == 0 else "en"] for i in range(count)]
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    lines = ["id,question,answer,lang"] + [",".join(f'"{c}"' for c in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_large_csv_rows_share_one_header_and_stay_correct(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    written = _qa_rows(20_000)
+    _write_csv(path, written)
+    doc = read_document(path)
+    rows = [b for b in doc.blocks if b.kind == "row"]
+    assert len(rows) == 20_000
+    assert len({id(b.header) for b in rows}) == 1  # ONE header list for the whole table
+    assert rows[0].header == ["id", "question", "answer", "lang"]
+    assert [b.cells for b in rows] == written  # multi-line and empty cells come back as written
+    assert rows[7].text == "7 | What is fee 7? | Fee 7 is \u20b9700.\nLate fee applies."
+    assert all(doc.text[b.start:b.start + len(b.text)] == b.text for b in doc.blocks)
+    assert rows[-1].location == "row 20001"
+
+
+def test_row_blocks_keep_cells_without_a_list_per_row() -> None:
+    plain = RowBlock(text="a | b", kind="row", location="row 2", cells=["a", "b"])
+    assert plain.cells == ["a", "b"] and plain.packed_bytes() == 0  # split from the text itself
+    for cells in (["a", "", "b"], ["x | y", "z"], [""], [], None):
+        text = " | ".join(c for c in cells or [] if c)
+        block = RowBlock(text=text, kind="row", location="row 3", cells=cells)
+        assert block.cells == cells and isinstance(block, Block)
+    edited = plain.cells
+    edited.append("c")
+    assert plain.cells == ["a", "b"]  # each access is a new list: assign back to change them
+    plain.cells = edited
+    assert plain.cells == ["a", "b", "c"]
+
+
+def test_clean_text_fast_path_keeps_every_rule() -> None:
+    assert clean_text(" a\r\nb\x00c \n\ufeffd\x0ce\t\n ") == "a\nbc\nd\ne"
+    plain = "nothing to clean here"
+    assert clean_text(plain) is plain
+
+
+def test_memory_budget_counts_the_widest_character() -> None:
+    narrow = MemoryBudget("x.txt", limit_mb=100)
+    narrow.charge("a" * 1000, 1)
+    wide = MemoryBudget("x.txt", limit_mb=100)
+    wide.charge("a" * 1000, 1)
+    wide.charge("\U0001f600", 2)  # one emoji makes the joined Document.text 4 bytes a character
+    assert wide.estimate - narrow.estimate > 3 * 1000
+
+
+def test_file_past_the_memory_budget_is_refused_by_name(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "MAX_DOCUMENT_MB", 1)  # the real limit needs a ~45 MB CSV
+    path = tmp_path / "huge.csv"
+    _write_csv(path, _qa_rows(10_000))
+    with pytest.raises(InputFileError) as caught:
+        read_document(path)
+    message = str(caught.value)
+    assert "huge.csv" in message and "too large to read at once" in message
+    assert "rows" in message and "Split it into smaller files" in message
+    small = tmp_path / "small.csv"
+    _write_csv(small, _qa_rows(100))
+    results = list(iter_documents([tmp_path]))  # the batch goes on: one failure, one document
+    assert isinstance(results[0], IngestFailure) and results[0].path.endswith("huge.csv")
+    assert len(results[1].blocks) == 101  # type: ignore[union-attr]
+
+
+def test_office_file_too_large_to_parse_is_refused_before_parsing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    document = docx.Document()
+    for i in range(300):
+        document.add_paragraph(f"Paragraph {i} about tuition fees, visas and hostel rooms.")
+    path = tmp_path / "long.docx"
+    document.save(str(path))
+    assert len(read_document(path).blocks) == 300
+    monkeypatch.setattr(budget, "MAX_DOCUMENT_MB", 0.1)  # below what its parsed XML would take
+    with pytest.raises(InputFileError, match="parsing its XML alone would need"):
+        read_document(path)

@@ -401,4 +401,5 @@ def test_generate_refuses_an_empty_input_folder(monkeypatch, capsys, config_file
     text = config_file.read_text("utf-8").replace(str(ROOT / "demo" / "samples"), str(empty))
     config_file.write_text(text, "utf-8")
     _, err, _ = drive(monkeypatch, capsys, ["2", "6"], config_file)
-    assert f"Nothing readable in {empty}" in err and "Not started." in err
+    assert f"Nothing readable in {empty}" in err and "Configure Dataset" in err
+    assert "Estimate:" not in err and "Start generating?" not in err

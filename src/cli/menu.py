@@ -196,7 +196,7 @@ def _free_prompt(s: Session) -> str:
 
 def _blocker(plan: Any, config: Config) -> str | None:
     """Why a run cannot start, saying what to do; None when it can."""
-    if not plan.documents:
+    if not plan.read:
         return (f"Nothing readable in {config.input.directory}: add documents there or change "
                 "the input folder under Configure Dataset.")
     return editor.key_hint(agent_choice(config)[0], config) if plan.needs_llm else None
@@ -348,6 +348,7 @@ def preview_inputs(s: Session) -> None:
                     f"{len(doc.text):,} characters")
         for warning in doc.warnings:
             console.out(f"    note: {warning}")
+        del doc  # one document in memory at a time
     console.info(f"{read} file(s) readable, {skipped} skipped.")
 
 

@@ -11,9 +11,11 @@ def describe_plan(plan: Plan) -> list[str]:
     config = plan.config
     lines = [f"Target: {config.provider}/{config.model}   mode: {config.mode}   "
              f"samples wanted: {plan.size}   dataset: {config.output_name}"]
-    lines.append(f"Read {len(plan.documents)} document(s); skipped {len(plan.skipped)}.")
+    lines.append(f"Read {len(plan.read)} document(s); skipped {len(plan.skipped)}.")
     for failure in plan.skipped:
         lines.append(f"  skipped {failure.path}: {failure.reason}")
+    if plan.extracted:
+        lines.append(f"Found {len(plan.extracted)} existing conversation(s) to extract verbatim.")
     if plan.chunks:
         lines.append(f"{len(plan.chunks)} chunk(s) of up to {config.chunking.chunk_tokens} tokens.")
     if plan.needs_llm:

@@ -101,7 +101,11 @@ def _parse(path: Path, fmt: str, settings: InputConfig, password: str | None) ->
 
 def iter_documents(paths: list[str | Path], settings: InputConfig | None = None,
                    passwords: dict[str, str] | None = None) -> Iterator[Document | IngestFailure]:
-    """One Document or IngestFailure per file under `paths`, in order; never raises for a file."""
+    """One Document or IngestFailure per file under `paths`, in order; never raises for a file.
+
+    Memory is bounded per file (readers.budget), so drop each Document (`del result` at the end
+    of the loop body) before asking for the next: a loop variable otherwise keeps the previous
+    one alive while the next file is read, and two large documents coexist."""
     passwords = passwords or {}
     for path in find_files(paths):
         password = passwords.get(str(path)) or passwords.get(path.name)
@@ -137,4 +141,8 @@ def summarize(results: Iterable[Document | IngestFailure],
               count_tokens: Callable[[str], int] | None = None,
               token_unit: str = "words") -> list[dict[str, Any]]:
     """summarize_one for each result (consumes an iterator without keeping the documents)."""
-    return [summarize_one(r, count_tokens, token_unit) for r in results]
+    summaries = []
+    for result in results:
+        summaries.append(summarize_one(result, count_tokens, token_unit))
+        del result  # else the previous Document stays alive while the next file is read
+    return summaries

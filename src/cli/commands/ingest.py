@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             (console.out if summary["ok"] else console.error)(_line(summary))
             for warning in summary.get("warnings", []):
                 console.warn(f"{summary['file']}: {warning}")
+        del result  # one document in memory at a time
     read = sum(1 for s in summaries if s["ok"])
     if args.json:
         print_json({"files": summaries, "read": read, "failed": len(summaries) - read})

@@ -8,10 +8,13 @@ from pathlib import Path
 from src.config import InputConfig
 from src.errors import InputFileError
 from src.persistence.models import Block, Document
+from src.utils.readers.budget import MemoryBudget
+from src.utils.readers.rows import ROW_SEPARATOR, RowBlock
 
 # C0 controls except \t and \n go; vertical tab and form feed are line breaks; DEL goes.
 _CONTROL_MAP: dict[int, str | None] = {c: None for c in range(32) if c not in (9, 10)}
 _CONTROL_MAP.update({0x0B: "\n", 0x0C: "\n", 0x0D: "\n", 0x7F: None, 0xFEFF: None})
+_NEEDS_MAP = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufeff]")
 _CRLF = re.compile(r"\r\n?")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
@@ -20,12 +23,17 @@ BLOCK_SEPARATOR = "\n\n"
 
 def clean_text(text: str) -> str:
     """Normalise line breaks and drop control characters (keeps \\n and \\t), then strip."""
-    text = _CRLF.sub("\n", text).translate(_CONTROL_MAP)
-    return _TRAILING_SPACE.sub("\n", text).strip()
+    if _NEEDS_MAP.search(text):  # most text has none: skip the (slow) translate
+        text = _CRLF.sub("\n", text).translate(_CONTROL_MAP)
+    if " \n" in text or "\t\n" in text:
+        text = _TRAILING_SPACE.sub("\n", text)
+    return text.strip()
 
 
 def cell_text(value: object) -> str:
     """A spreadsheet/CSV value as the text a reader sees (1234.0 -> '1234', dates ISO)."""
+    if isinstance(value, str):
+        return clean_text(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -39,17 +47,20 @@ def cell_text(value: object) -> str:
 
 def row_text(cells: list[str]) -> str:
     """The text of a table row: its non-empty cells joined by ' | '."""
-    return " | ".join(c for c in cells if c)
+    return ROW_SEPARATOR.join(c for c in cells if c)
 
 
 class DocBuilder:
-    """Collects blocks in reading order and records each block's offset in the joined text."""
+    """Collects blocks in reading order and records each block's offset in the joined text.
+
+    Refuses (InputFileError) a file whose Document would outgrow the memory budget."""
 
     def __init__(self, path: Path, fmt: str):
         self.path = path
         self.format = fmt
         self.blocks: list[Block] = []
         self.warnings: list[str] = []
+        self.budget = MemoryBudget(str(path), unit="rows" if fmt in ("csv", "xlsx") else "blocks")
         self._offset = 0
 
     def add(self, text: str, kind: str, location: str, **fields: object) -> Block | None:
@@ -57,11 +68,26 @@ class DocBuilder:
         text = clean_text(text)
         if not text:
             return None
-        if self.blocks:
-            self._offset += len(BLOCK_SEPARATOR)
-        block = Block(text=text, kind=kind, location=location, start=self._offset,
+        block = Block(text=text, kind=kind, location=location, start=self._next_start(),
                       **fields)  # type: ignore[arg-type]
-        self._offset += len(text)
+        return self._append(block, text)
+
+    def add_row(self, cells: list[str], kind: str, location: str,
+                header: list[str] | None = None) -> Block | None:
+        """Append a table row from already-clean cells (cell_text), its cells stored compactly."""
+        text = row_text(cells).strip()
+        if not text:
+            return None
+        block = RowBlock(text=text, kind=kind, location=location, start=self._next_start(),
+                         cells=cells, header=header)
+        return self._append(block, text, block.packed_bytes())
+
+    def _next_start(self) -> int:
+        return self._offset + len(BLOCK_SEPARATOR) if self.blocks else 0
+
+    def _append(self, block: Block, text: str, extra_bytes: int = 0) -> Block:
+        self.budget.charge(text, len(self.blocks) + 1, extra_bytes)
+        self._offset = block.start + len(text)
         self.blocks.append(block)
         return block
 
@@ -74,7 +100,7 @@ class DocBuilder:
         """The Document; raises InputFileError when no block holds any text."""
         if not self.blocks:
             raise InputFileError(str(self.path), empty_reason)
-        text = BLOCK_SEPARATOR.join(b.text for b in self.blocks)
+        text = BLOCK_SEPARATOR.join([b.text for b in self.blocks])
         return Document(path=str(self.path), format=self.format, blocks=self.blocks, text=text,
                         units=units, unit_name=unit_name, warnings=self.warnings)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from src.config import InputConfig
 from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, cell_text, row_text
+from src.utils.readers.common import DocBuilder, cell_text
 from src.utils.readers.encoding import open_text
 
 csv.field_size_limit(min(sys.maxsize, 1 << 28))  # long quoted answers are legitimate
@@ -71,7 +71,7 @@ def read(path: Path, settings: InputConfig, password: str | None = None) -> Docu
             if len(cells) != len(header):
                 ragged += 1
                 cells = cells + [""] * (len(header) - len(cells))
-            builder.add(row_text(cells), "row", f"row {number}", cells=cells, header=header)
+            builder.add_row(cells, "row", f"row {number}", header)
     except csv.Error as exc:
         builder.warn(f"stopped at a malformed line ({exc}); rows before it were read.")
     if ragged:
@@ -83,8 +83,8 @@ def read(path: Path, settings: InputConfig, password: str | None = None) -> Docu
 def _start(builder: DocBuilder, number: int, cells: list[str]) -> list[str]:
     """Emit the header row (or invent column names when the first row is data)."""
     if looks_like_header(cells):
-        builder.add(row_text(cells), "table_row", f"row {number}", cells=cells)
+        builder.add_row(cells, "table_row", f"row {number}")
         return cells
     header = [f"column {i + 1}" for i in range(len(cells))]
-    builder.add(row_text(cells), "row", f"row {number}", cells=cells, header=header)
+    builder.add_row(cells, "row", f"row {number}", header)
     return header

@@ -17,7 +17,7 @@ from docx.text.paragraph import Paragraph
 from src.config import InputConfig
 from src.persistence.models import Document
 from src.utils.readers.common import DocBuilder, clean_text, row_text
-from src.utils.readers.ooxml import open_package
+from src.utils.readers.ooxml import TREE_FACTOR, open_package, reserve_parts
 
 # Each text box is stored twice (DrawingML and a VML fallback); read the first copy only.
 _TEXT_BOXES = ".//*[local-name()='txbxContent'][not(ancestor::*[local-name()='Fallback'])]"
@@ -124,8 +124,10 @@ def _notes(document: Any) -> Iterator[tuple[str, str]]:
 
 def read(path: Path, settings: InputConfig, password: str | None = None) -> Document:
     """Read the body of a Word document in order, then its footnotes and endnotes."""
-    document = docx.Document(open_package(path))  # type: ignore[arg-type]
     builder = DocBuilder(path, "docx")
+    source = open_package(path)
+    reserve_parts(source, "word/", TREE_FACTOR, builder.budget, "parsing its XML")
+    document = docx.Document(source)  # type: ignore[arg-type]
     reader = _Reader(document, builder)
     reader.body(document.element.body)
     for location, text in _notes(document):

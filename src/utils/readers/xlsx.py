@@ -15,18 +15,21 @@ from openpyxl.utils.cell import range_boundaries
 from src.config import InputConfig
 from src.errors import InputFileError
 from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, cell_text, row_text
+from src.utils.readers.common import DocBuilder, cell_text
 from src.utils.readers.csv import looks_like_header
-from src.utils.readers.ooxml import open_package
+from src.utils.readers.ooxml import open_package, reserve_parts
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
 _READ_BYTES = 1 << 20
+SHARED_STRINGS_FACTOR = 2.5  # memory of openpyxl's string list per byte of its XML (measured)
 
 
 def read(path: Path, settings: InputConfig, password: str | None = None) -> Document:
     """Read every (visible, unless include_hidden_sheets) sheet of a workbook."""
     builder = DocBuilder(path, "xlsx")
     source = open_package(path)
+    reserve_parts(source, "xl/sharedStrings", SHARED_STRINGS_FACTOR, builder.budget,
+                  "its shared-strings table")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about harmless extensions
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
@@ -131,6 +134,6 @@ def _read_sheet(sheet: Any, merges: list[tuple[int, int, int, int]], builder: Do
             if _is_header(cells):
                 filled = [i for i, c in enumerate(cells) if c]
                 table.header, table.span = cells, (filled[0], filled[-1])
-            builder.add(row_text(cells), "table_row", location, cells=cells)
+            builder.add_row(cells, "table_row", location)
         else:
-            builder.add(row_text(cells), "row", location, cells=cells, header=table.header)
+            builder.add_row(cells, "row", location, table.header)
