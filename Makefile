@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run generate demo test test-fast bench clean check
+.PHONY: install run generate demo test test-fast check bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP)           ## the whole test suite
 
 test-fast: $(STAMP)      ## skip the slow crash/fault tests
 	$(PY) -m pytest -m "not slow"
+
+check: $(STAMP)          ## lint (ruff) and the whole test suite
+	$(VENV)/bin/ruff check src tests bench
+	$(PY) -m pytest
 
 bench: $(STAMP)          ## benchmarks; writes bench/results.json and bench/REPORT.md
 	$(PY) -m bench.run

@@ -10,8 +10,7 @@ import pytest
 from src.persistence.models import Document, Example
 from src.utils.conversation_detector import detect, keywords, question_type
 from src.utils.detectors.lines import norm
-from tests.labelled_set import (
-    blocks_doc, labels, load_case, pages_doc, rows_doc, slides_doc, text_doc)
+from tests.labelled_set import blocks_doc, labels, load_case, pages_doc, rows_doc, slides_doc, text_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"

@@ -10,8 +10,7 @@ from src.config import db_path
 from src.main import main
 from src.persistence.models import CoverageRow, Example, Turn
 from src.persistence.sqlite_client import Database
-from src.utils.stats import BAR_WIDTH, dataset_stats, histogram, render, render_histogram, \
-    token_summary
+from src.utils.stats import BAR_WIDTH, dataset_stats, histogram, render, render_histogram, token_summary
 
 
 def example(i: int, source: str, keyword: str, split: str = "train", **kw: object) -> Example:

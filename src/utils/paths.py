@@ -63,7 +63,7 @@ class StagedFiles:
         return handle
 
     def commit(self) -> None:
-        for tmp, path in self._staged:
+        for tmp, _ in self._staged:
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
         for tmp, path in self._staged:

@@ -26,7 +26,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +100,12 @@ def is_exact(provider: str, model: str) -> bool:
     return not tokenizer_id(provider, model).startswith("estimate")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _quicktok(name: str) -> Any:
     return quicktok.get_encoding(QUICKTOK_ENCODINGS[name])
 
 
-@lru_cache(maxsize=None)
+@cache
 def mistral_tokenizer(tok_id: str) -> Any:
     """mistral-common's MistralTokenizer for a version key, loaded from its bundled file."""
     from mistral_common.protocol.instruct.validator import ValidationMode

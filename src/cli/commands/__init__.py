@@ -4,8 +4,18 @@ Commands are thin: parse flags, call one function in agents/, utils/, persistenc
 print the result. The menu (cli/menu.py) calls the same functions.
 """
 
-from src.cli.commands import (analyze_errors, export, generate, ingest, list_datasets, models,
-                              restore, stats, tokens, validate)
+from src.cli.commands import (
+                              analyze_errors,
+                              export,
+                              generate,
+                              ingest,
+                              list_datasets,
+                              models,
+                              restore,
+                              stats,
+                              tokens,
+                              validate,
+)
 
 COMMANDS = {
     "generate": generate,

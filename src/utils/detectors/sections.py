@@ -6,8 +6,16 @@ from __future__ import annotations
 import re
 
 from src.utils.detectors.lines import (
-    BOLD_WRAP, Found, Line, heading_text, is_question, norm, section_heading, strip_number,
-    trim_span)
+    BOLD_WRAP,
+    Found,
+    Line,
+    heading_text,
+    is_question,
+    norm,
+    section_heading,
+    strip_number,
+    trim_span,
+)
 
 ADMONITION = re.compile(r'^[?!]{3}\+?\s+(?:question|faq|q)\b\s*(?:"\s*(.*?)\s*")?\s*$', re.IGNORECASE)
 ANY_ADMONITION = re.compile(r"^[?!]{3}\+?\s+\w")

@@ -46,7 +46,7 @@ LABELS = {"note", "notes", "warning", "tip", "tips", "example", "examples", "dat
           "q", "a", "question", "answer", "ques", "ans", "frage", "antwort", "pregunta",
           "respuesta", "http", "https", "mailto", "input", "output", "returns", "parameters",
           "args", "raises", "usage", "default", "description", "speakers", "attendees", "agenda",
-          "via", "tel", "web", "hours", "open", "closed", "monday", "tuesday", "wednesday",
+          "via", "web", "hours", "open", "closed", "monday", "tuesday", "wednesday",
           "thursday", "friday", "saturday", "sunday", "todo", "fixme", "bug", "fix", "feature"}
 MAX_TURNS = 20  # longer transcripts are split into conversations of at most this many turns
 MAX_NAME_CHARS = 32
