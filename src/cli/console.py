@@ -12,6 +12,7 @@ import sys
 from colorama import Fore, Style
 
 from src.utils.logs import mask_secrets
+from src.utils.text_table import text_table
 
 
 def _color_on(stream: object) -> bool:
@@ -50,10 +51,4 @@ def out(text: str = "") -> None:
     print(mask_secrets(text), flush=True)
 
 
-def table(rows: list[list[str]], header: list[str]) -> str:
-    """Rows as a plain aligned text table."""
-    cells = [header] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+table = text_table  # rows as a plain aligned text table

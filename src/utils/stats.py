@@ -11,6 +11,7 @@ from typing import Any
 
 from src.persistence.models import CoverageRow
 from src.persistence.sqlite_client import Database
+from src.utils.text_table import text_table
 
 HISTOGRAM_BINS = 10
 BAR_WIDTH = 40
@@ -137,14 +138,6 @@ def _finish_coverage(entry: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- drawing
 
-def _table(rows: list[list[Any]], header: list[str]) -> str:
-    cells = [header] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def render_histogram(bins: list[dict[str, int]], width: int = BAR_WIDTH) -> str:
     """One line per bin: range, a bar of '#' scaled to the largest bin, the count."""
     if not bins:
@@ -175,7 +168,7 @@ def _render_breakdown(title: str, column: str, rows: dict[str, dict[str, int]],
     items = list(rows.items())[:limit]
     more = f" (top {limit} of {len(rows)})" if limit and len(rows) > limit else ""
     body = [[k, v["samples"], v["train"], v["validation"], v["tokens"]] for k, v in items]
-    return ["", f"{title}{more}", _table(body, [column, "samples", "train", "validation",
+    return ["", f"{title}{more}", text_table(body, [column, "samples", "train", "validation",
                                                 "tokens"])]
 
 
@@ -196,7 +189,7 @@ def _render_coverage(cov: dict[str, dict[str, Any]]) -> list[str]:
              f"{e['locations_used']}/{e['locations']}", e["accepted"], e["rejected"]]
             for src, e in cov.items()]
     return ["", "Coverage per source file",
-            _table(rows, ["source", "chunks", "used", "unused", "pages used", "accepted",
+            text_table(rows, ["source", "chunks", "used", "unused", "pages used", "accepted",
                           "rejected"]) if rows else "(no coverage recorded)"]
 
 

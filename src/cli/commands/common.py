@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from src.config import Config, load_config
+from src.errors import UsageError
 
 
 def config_from_args(args: argparse.Namespace, flag_map: dict[str, str]) -> Config:
@@ -21,3 +22,13 @@ def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def target_from_args(args: argparse.Namespace) -> tuple[Config, str, str]:
+    """(config, provider, model) from --config/--provider/--model, defaulting to config.yaml."""
+    config = load_config(args.config)
+    provider = args.provider or config.provider
+    model = args.model or (config.model if provider == config.provider else None)
+    if not model:
+        raise UsageError(f"Give --model for provider {provider} (see `python -m src.main models`).")
+    return config, provider, model

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from src.cli import console
-from src.cli.commands.common import print_json
-from src.config import load_config
+from src.cli.commands.common import print_json, target_from_args
 from src.errors import InputFileError, UsageError
 from src.utils.token_counter import count_jsonl
 
@@ -22,11 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    provider = args.provider or config.provider
-    model = args.model or (config.model if provider == config.provider else None)
-    if not model:
-        raise UsageError(f"Give --model for provider {provider} (see `python -m src.main models`).")
+    config, provider, model = target_from_args(args)
     try:
         result = count_jsonl(args.file, provider, model)
     except InputFileError as exc:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from src.cli import console
-from src.cli.commands.common import print_json
+from src.cli.commands.common import print_json, target_from_args
 from src.config import load_config
 from src.errors import InputFileError, UsageError
 from src.utils.formatter import FORMATS
@@ -58,11 +58,7 @@ def _quality(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    provider = args.provider or config.provider
-    model = args.model or (config.model if provider == config.provider else None)
-    if not model:
-        raise UsageError(f"Give --model for provider {provider} (see `python -m src.main models`).")
+    config, provider, model = target_from_args(args)
     try:
         report = validate_file(args.file, provider, model, split=args.split, fmt=args.format)
     except InputFileError as exc:
