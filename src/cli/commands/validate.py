@@ -7,7 +7,7 @@ from pathlib import Path
 
 from src.cli import console
 from src.cli.commands.common import print_json, target_from_args
-from src.config import load_config
+from src.config import Config
 from src.errors import InputFileError, UsageError
 from src.utils.formatter import FORMATS
 from src.utils.validator import ValidationReport, validate_file
@@ -51,10 +51,10 @@ def _render(report: ValidationReport, path: str) -> str:
     return "\n".join(lines)
 
 
-def _quality(args: argparse.Namespace) -> dict:
+def _quality(args: argparse.Namespace, config: Config) -> dict:
     from src.utils.quality_report import score_jsonl
 
-    return score_jsonl(Path(args.file), load_config(args.config), args.threshold, args.report)
+    return score_jsonl(Path(args.file), config, args.threshold, args.report)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         report = validate_file(args.file, provider, model, split=args.split, fmt=args.format)
     except InputFileError as exc:
         raise UsageError(str(exc)) from exc
-    quality = _quality(args) if args.quality else None
+    quality = _quality(args, config) if args.quality else None
     if args.json:
         print_json({**report.to_dict(), **({"quality": quality} if quality else {})})
     else:
