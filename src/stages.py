@@ -79,6 +79,7 @@ class Processor:
         self.config, self.db, self.log, self.size = config, db, log, size
         self.fmt = native_format(config.provider)
         self.token_limit = targets.TARGETS[config.provider].get_token_limit(config.model)
+        self.name = db.get_dataset(log.dataset_id)["name"]
         stored = db.load_examples(log.dataset_id, status=None)
         self.stored_ids = {ex.id for ex in stored}
         self.accepted = [ex for ex in stored if not ex.reasons]
@@ -109,6 +110,8 @@ class Processor:
         from src.utils.dedup import deduplicate
         from src.utils.quality import score_example
 
+        for ex in examples:  # ids are per dataset: two datasets of one input must not share rows
+            ex.id = dataset_sample_id(self.name, ex.id)
         new = [ex for ex in examples if ex.id not in self.stored_ids]
         for ex in new:
             self._measure(ex)
@@ -164,6 +167,13 @@ class Processor:
     def finalize(self) -> Any:
         """Validate, split, store splits and coverage, export, and build the run summary."""
         return finish_dataset(self)
+
+
+def dataset_sample_id(dataset_name: str, agent_id: str) -> str:
+    """The stored id of an agent's sample in one dataset (deterministic, so resume finds it)."""
+    from src.agents.base_agent import stable_id
+
+    return stable_id(dataset_name, agent_id)
 
 
 def _over_cap(kept: list[Example], room: int) -> list[Example]:
@@ -231,6 +241,27 @@ def _coverage_rows(processor: Processor, everything: list[Example]) -> list[dict
     return list(rows.values())
 
 
+def _reason_counts(examples: list[Example]) -> dict[str, int]:
+    """How many stored samples carry each rejection reason, most frequent first."""
+    counts: dict[str, int] = defaultdict(int)
+    for ex in examples:
+        for reason in ex.reasons:
+            counts[reason] += 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def _nothing_produced(log: RunLog) -> Exception:
+    """The error for a run whose every work item failed: the first failure says what to fix."""
+    from src.errors import AuthError, ProviderError
+
+    counts = ", ".join(f"{n} {category}" for category, n in log.failure_counts().items())
+    auth = [f for f in log.failures if f.category == "auth"]
+    first = (auth or log.failures)[0]
+    message = (f"No samples were produced: work items failed ({counts}). "
+               f"First failure: {first.message}")
+    return AuthError(message) if auth else ProviderError(message)
+
+
 def finish_dataset(processor: Processor) -> Any:
     """Validation, split, coverage, export and error report over everything stored for the dataset."""
     from src.config import output_root
@@ -241,6 +272,8 @@ def finish_dataset(processor: Processor) -> Any:
 
     db, config, log = processor.db, processor.config, processor.log
     accepted = db.load_examples(log.dataset_id, "accepted")
+    if not accepted and log.failures:
+        raise _nothing_produced(log)
     rejected, warnings = _validate(processor, accepted)
     db.save_examples(log.dataset_id, rejected)
     accepted = [ex for ex in accepted if not ex.reasons]
@@ -274,5 +307,5 @@ def finish_dataset(processor: Processor) -> Any:
         warnings=list(dict.fromkeys(log.plan.messages + warnings + list(result.notes))),
         stopped_reason=log.stopped_reason, failures=log.failure_counts(),
         summary={"cache_hits": int(totals.get("cache_hits", 0)),
-                 "rejected_by_reason": report.get("counts", {}),
+                 "rejected_by_reason": _reason_counts(everything),
                  "distribution": result.distribution})

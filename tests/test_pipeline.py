@@ -7,70 +7,28 @@ and the requests the server received.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
-import json
 from pathlib import Path
 
 import pytest
-import yaml
 
-from src.config import PROJECT_ROOT, db_path
-from src.main import main
-from src.persistence.sqlite_client import Database
 from src.utils.validator import validate_file
 from tests.fake_llm_server import FakeLLMServer
 from tests.grounded_responder import SENTENCE, grounded_responder
-
-SAMPLES = PROJECT_ROOT / "demo" / "samples"
-FAKE_KEY = "sk-test-pipeline-0123456789"
+from tests.pipeline_helpers import SAMPLES, generate, point_env_at, stored, write_config
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):
     with FakeLLMServer(responder=grounded_responder) as fake:
-        for provider in ("openai", "anthropic", "google", "mistral", "llama"):
-            monkeypatch.setenv(f"{provider.upper()}_BASE_URL", fake.base_url(provider))
-            monkeypatch.setenv(f"{provider.upper()}_API_KEY", FAKE_KEY)
+        point_env_at(fake, monkeypatch)
         yield fake
-
-
-def write_config(tmp_path: Path, **overrides) -> Path:
-    data = {"provider": "openai", "model": "gpt-4o-mini", "mode": "create", "dataset_size": 16,
-            "output_name": "pipe", "budget_usd": 1.0,
-            "input": {"directory": str(SAMPLES)},
-            "split": {"enabled": True, "ratio": 0.75, "strategy": "random", "seed": 7},
-            "system": {"agentic_llm": "openai", "agentic_model": "gpt-4o-mini",
-                       "timeout": 10, "concurrency": 8}}
-    for key, value in overrides.items():
-        node = data
-        *parents, last = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-def generate(config: Path, *extra: str) -> tuple[int, dict | None, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["generate", "--config", str(config), "--yes", "--json", *extra])
-    text = out.getvalue()
-    return code, (json.loads(text) if text.strip() else None), err.getvalue()
 
 
 def grounded(answer: str, context: str) -> bool:
     """Every sentence of the answer occurs in the context (whitespace folded)."""
     flat = " ".join(context.split())
     return all(" ".join(s.split()) in flat for s in SENTENCE.split(answer))
-
-
-def stored(name: str) -> list:
-    with Database(db_path()) as db:
-        return db.load_examples(db.get_dataset(name)["id"], status=None)
 
 
 def test_create_mode_end_to_end_then_resume_sends_nothing_new(server, tmp_path: Path) -> None:

@@ -72,11 +72,14 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
     """Run `work` over items concurrently; collect examples and failures into `output`.
 
     Concurrency is bounded by the LLM client; here every item is scheduled and awaited. After a
-    BudgetExhausted no further item starts (items already in flight finish).
+    BudgetExhausted no further item starts (items already in flight finish). Examples land in
+    `output` in the order of `items`, not of completion, so network timing cannot change which
+    samples a later size cap or dedup keeps (a resumed run keeps the same ones).
     """
     stop = asyncio.Event()
+    produced: list[list[Example]] = [[] for _ in items]
 
-    async def one(item: T) -> None:
+    async def one(index: int, item: T) -> None:
         if stop.is_set():
             output.failures.append(Failure(item_id(item), "budget", "not started: budget reached"))
             return
@@ -96,11 +99,13 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
                 examples = [malformed_placeholder(chunk, mode, str(exc))]
             else:
                 return
-        output.examples.extend(examples)
+        produced[index] = examples
         if on_done:
             on_done(examples)
 
-    await asyncio.gather(*(one(item) for item in items))
+    await asyncio.gather(*(one(i, item) for i, item in enumerate(items)))
+    for examples in produced:
+        output.examples.extend(examples)
 
 
 def interleave_by_source(chunks: Sequence[Chunk]) -> list[Chunk]:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import jsonschema
 
-from src.config import BASE_URL_ENV, KEY_ENV
+from src.config import BASE_URL_ENV, KEY_ENV, secret_values
 from src.errors import (
     AuthError,
     BadReply,
@@ -173,7 +173,7 @@ class BaseProvider:
 def failure_for_status(provider: str, status: int, headers: Any, model: str,
                        detail: str) -> Failure:
     """Map an HTTP status to our error: auth, rate limit, unavailable, not found, rejected."""
-    detail = detail.replace("\n", " ")[:300]
+    detail = mask_secrets(detail.replace("\n", " "))[:300]
     after = retry_after_seconds(headers)
     if status in (401, 403):
         return Failure(AuthError(
@@ -198,6 +198,13 @@ def failure_for_status(provider: str, status: int, headers: Any, model: str,
             False)
     return Failure(ProviderError(f"{provider} rejected the request (HTTP {status}: {detail})."),
                    False)
+
+
+def mask_secrets(text: str) -> str:
+    """The text with every API key of the environment replaced by *** (some servers echo it)."""
+    for secret in secret_values():
+        text = text.replace(secret, "***")
+    return text
 
 
 def retry_after_seconds(headers: Any) -> float | None:
