@@ -93,6 +93,17 @@ def settled_request_count(server: FakeLLMServer) -> int:
     return count
 
 
+def stored_rows(path) -> int:
+    """Cache rows committed so far by another process (0 before the table exists)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
 def test_killed_run_resumes_without_resending(monkeypatch, tmp_path):
     n, db_path = 30, tmp_path / "cache.db"
     with FakeLLMServer(latency=0.05) as server:
@@ -100,8 +111,8 @@ def test_killed_run_resumes_without_resending(monkeypatch, tmp_path):
         child = subprocess.Popen([sys.executable, "-c", CHILD.format(root=str(ROOT),
                                   db=str(db_path), n=n)], env=os.environ.copy())
         deadline = time.monotonic() + 30
-        while server.stats.statuses[200] < 10 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        while stored_rows(db_path) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)  # kill once ten answers are durable (not just sent by the server)
         child.send_signal(signal.SIGKILL)
         child.wait()
         sent_before = settled_request_count(server)
@@ -215,6 +226,17 @@ def test_rate_limit_paces_requests_without_429s(monkeypatch):
         elapsed = time.monotonic() - start
     assert server.stats.statuses[429] == 0
     assert 29 / 20 * 0.95 <= elapsed < 29 / 20 + 1.5
+
+
+def test_a_configured_rate_far_above_the_providers_still_completes_every_item(monkeypatch):
+    with FakeLLMServer(requests_per_minute=300) as server:  # the real limit: 5 a second
+        point_at(server, monkeypatch)
+        client = LLMClient(make_config(concurrency=8, max_retries=4), None)  # we say 60,000/min
+        start = time.monotonic()
+        replies = run_job(client, 40)
+        elapsed = time.monotonic() - start
+    assert all(not isinstance(r, Exception) for r in replies), replies
+    assert elapsed < 2 * 40 / 5  # close to the provider's real pace: slowed down, not stalled
 
 
 def test_retry_after_is_honoured(monkeypatch):

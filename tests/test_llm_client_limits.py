@@ -51,7 +51,29 @@ def test_retry_after_pauses_new_requests():
     limiter.reserve(1)
     limiter.pause(2.0)
     assert limiter.reserve(1) == pytest.approx(2.0)
-    assert limiter.reserve(1) == pytest.approx(2.1)
+    assert limiter.reserve(1) == pytest.approx(2.4)  # and the rate is cut by 4 after a 429
+
+
+def test_a_burst_of_429s_slows_down_once_per_retry_after_window_and_at_most_to_it():
+    clock = Clock()
+    limiter = RateLimiter(6000, 10**9, clock=clock)  # one request every 0.01 s
+    for _ in range(8):  # eight requests in flight all meet the same wall
+        limiter.pause(1.0)
+    assert limiter.request_interval == pytest.approx(0.04)
+    clock.now += 1.5
+    limiter.pause(1.0)  # a new window: the provider still refuses, slow down again
+    assert limiter.request_interval == pytest.approx(0.16)
+    clock.now += 1.5
+    limiter.pause(0.5)  # never slower than one request per Retry-After
+    assert limiter.request_interval == pytest.approx(0.5)
+
+
+def test_successes_win_the_configured_rate_back_but_never_exceed_it():
+    limiter = RateLimiter(600, 10**9, clock=Clock())
+    limiter.pause(1.0)
+    for _ in range(200):
+        limiter.succeeded()
+    assert limiter.request_interval == pytest.approx(0.1)
 
 
 def test_token_estimate_is_not_below_a_real_tokenizer_rate():

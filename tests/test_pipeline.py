@@ -136,3 +136,12 @@ def test_multi_turn_conversations_when_configured(server, tmp_path: Path) -> Non
     assert all([t.role for t in e.turns] == ["user", "assistant"] * 2 for e in accepted)
     assert all(grounded(t.content, e.context) for e in accepted for t in e.turns
                if t.role == "assistant")
+
+
+def test_a_refused_key_stops_the_run_at_once(tmp_path: Path, monkeypatch) -> None:
+    with FakeLLMServer(responder=grounded_responder, valid_keys={"sk-the-right-key"}) as fake:
+        point_env_at(fake, monkeypatch)
+        code, result, err = generate(write_config(tmp_path, dataset_size=40))
+    assert code == 2 and result is None
+    assert "OPENAI_API_KEY" in err
+    assert fake.stats.requests <= 8  # only what was already in flight (concurrency 8)

@@ -2,7 +2,8 @@
 
 An agent turns chunks into Examples. It never scores, dedups or stores them: the pipeline does that.
 Work items run concurrently through `run_items`; the LLM client enforces the rate limit, retries and the
-budget. A failed item is recorded with its reason and the run goes on; `BudgetExhausted` stops new work.
+budget. A failed item is recorded with its reason and the run goes on; `BudgetExhausted` and
+`AuthError` (a refused key) stop new work.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from src.config import PROJECT_ROOT, Config
-from src.errors import BadReply, BudgetExhausted, ConfigError, ProviderError
+from src.errors import AuthError, BadReply, BudgetExhausted, ConfigError, ProviderError
 from src.persistence.models import Chunk, Example, Turn
 
 log = logging.getLogger(__name__)
@@ -72,23 +73,27 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
     """Run `work` over items concurrently; collect examples and failures into `output`.
 
     Concurrency is bounded by the LLM client; here every item is scheduled and awaited. After a
-    BudgetExhausted no further item starts (items already in flight finish). Examples land in
+    BudgetExhausted or an AuthError no further item starts (items already in flight finish). Examples land in
     `output` in the order of `items`, not of completion, so network timing cannot change which
     samples a later size cap or dedup keeps (a resumed run keeps the same ones).
     """
-    stop = asyncio.Event()
+    stopped_by = ""  # "budget" or "auth" once no further item can succeed
     produced: list[list[Example]] = [[] for _ in items]
 
     async def one(index: int, item: T) -> None:
-        if stop.is_set():
-            output.failures.append(Failure(item_id(item), "budget", "not started: budget reached"))
+        nonlocal stopped_by
+        if stopped_by:
+            output.failures.append(Failure(item_id(item), stopped_by,
+                                           f"not started: {output.stopped_reason}"))
             return
         try:
             examples = await work(item)
-        except BudgetExhausted as exc:
-            stop.set()
-            output.stopped_reason = "budget"
-            output.failures.append(Failure(item_id(item), "budget", str(exc)))
+        except (BudgetExhausted, AuthError) as exc:  # no later item can succeed either
+            category = "budget" if isinstance(exc, BudgetExhausted) else "auth"
+            if not stopped_by:
+                stopped_by = category
+                output.stopped_reason = "budget" if category == "budget" else f"auth: {exc}"
+            output.failures.append(Failure(item_id(item), category, str(exc)))
             return
         except ProviderError as exc:
             from src.providers.llm_client import failure_category

@@ -38,6 +38,9 @@ MAX_RETRY_AFTER = 120.0  # a longer Retry-After is capped to this
 JITTER = 0.25  # share of the delay taken off at random so retries do not march in step
 RETRY_STATUSES = frozenset({408, 409, 429, 529})
 TIMEOUT_GRACE = 1.0  # our own deadline sits this far behind the SDK's timeout
+# A 429 says "not now", not "broken": it gets its own, larger retry allowance, so a provider that
+# throttles us harder than configured slows the job down instead of failing its items.
+MIN_RATE_LIMIT_RETRIES = 15
 FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
 
 
@@ -134,18 +137,23 @@ class BaseProvider:
                    before_attempt: Callable[[], Awaitable[None]],
                    on_rate_limited: Callable[[float], None] | None = None) -> RawReply:
         """Send with retries; `before_attempt` runs before each try (the rate limiter)."""
-        for attempt in range(max_retries + 1):
+        errors = throttled = 0
+        while True:
             await before_attempt()
             try:
                 return await self.attempt(req)
             except self.foreign_errors() as exc:
                 failure = self.translate(exc, req)
-                if not failure.retryable or attempt == max_retries:
+                limited = isinstance(failure.error, RateLimited)
+                throttled, errors = throttled + limited, errors + (not limited)
+                spent = (throttled > max(max_retries, MIN_RATE_LIMIT_RETRIES) if limited
+                         else errors > max_retries)
+                if not failure.retryable or spent:
                     raise failure.error from exc
-            if failure.retry_after and on_rate_limited and isinstance(failure.error, RateLimited):
+            if failure.retry_after and on_rate_limited and limited:
                 on_rate_limited(failure.retry_after)
-            await asyncio.sleep(retry_delay(attempt, failure.retry_after))
-        raise AssertionError("unreachable")
+            await asyncio.sleep(retry_delay((throttled if limited else errors) - 1,
+                                            failure.retry_after))
 
     async def attempt(self, req: Request) -> RawReply:
         """One try, bounded by our own deadline even if the SDK's timeout does not fire."""

@@ -42,6 +42,10 @@ PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
 BYTES_PER_TOKEN = 3  # conservative: real tokenizers average ~4 bytes per token in English
 MESSAGE_OVERHEAD_TOKENS = 16
 TOKEN_BURST_SECONDS = 1.0  # the token limiter lets one second's worth of tokens through at once
+# After a 429 the provider's real limit is below the configured one: cut our request rate by 4 (at most
+# once per Retry-After window), then win it back slowly as requests succeed.
+RATE_BACKOFF_FACTOR = 4.0
+RATE_RECOVERY_FACTOR = 0.97  # request interval × this after each success, down to the configured
 BASE_LATENCY_S = 1.0  # for the pre-run estimate: time to first token ...
 OUTPUT_TOKENS_PER_S = 60.0  # ... plus generation speed
 RETRY_NOTE = ("\n\nYour previous reply could not be used: {error}. Reply again with one JSON "
@@ -123,8 +127,10 @@ class RateLimiter:
         self.request_interval = 60.0 / requests_per_minute
         self.seconds_per_token = 60.0 / tokens_per_minute
         self.clock = clock
+        self.base_interval = self.request_interval
         self._next_request = 0.0
         self._token_tat = 0.0  # when the tokens granted so far are "paid off"
+        self._backed_off_until = 0.0
 
     def reserve(self, tokens: int) -> float:
         """Book the next slot for a request of `tokens`; returns seconds to wait for it."""
@@ -143,8 +149,23 @@ class RateLimiter:
             await asyncio.sleep(delay)
 
     def pause(self, seconds: float) -> None:
-        """The server said 429 + Retry-After: no new request starts before then."""
-        self._next_request = max(self._next_request, self.clock() + seconds)
+        """The server said 429 + Retry-After: no new request starts before then, and we slow down.
+
+        Requests that were waiting are then spaced at the lower rate instead of all retrying at
+        once (which would meet another wall of 429s when the configured limit is too high).
+        """
+        now = self.clock()
+        self._next_request = max(self._next_request, now + seconds)
+        if now >= self._backed_off_until:
+            # never slower than one request per Retry-After: that is when the server frees a slot
+            self.request_interval = max(self.base_interval, min(
+                self.request_interval * RATE_BACKOFF_FACTOR, seconds))
+            self._backed_off_until = now + seconds
+
+    def succeeded(self) -> None:
+        """A request went through: move the rate back toward the configured limit."""
+        self.request_interval = max(self.base_interval,
+                                    self.request_interval * RATE_RECOVERY_FACTOR)
 
 
 def estimate(config: Config, requests: int, input_tokens: int, output_tokens: int, *,
@@ -210,6 +231,7 @@ class LLMClient:
         self._failures: Counter[str] = Counter()
         self._spent = 0.0
         self._reserved = 0.0
+        self._refused = ""  # the message of an AuthError: no request is sent after one
 
     # ---------------------------------------------------------------- public
 
@@ -290,14 +312,20 @@ class LLMClient:
                      + MESSAGE_OVERHEAD_TOKENS)
         worst = self._cost(tokens_in, req.max_tokens)
         async with self._slots:
+            if self._refused:  # the key was refused once: it will be refused again, send nothing
+                raise AuthError(self._refused)
             self._reserve(worst)
             try:
                 raw = await self.adapter.send(
                     req, max_retries=self.config.system.max_retries,
                     before_attempt=lambda: self._before_attempt(tokens_in + req.max_tokens),
                     on_rate_limited=self.limiter.pause)
+            except AuthError as exc:
+                self._refused = str(exc)
+                raise
             finally:
                 self._reserved -= worst
+            self.limiter.succeeded()
             self._spend(raw)
         return raw
 
