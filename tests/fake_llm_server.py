@@ -311,9 +311,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b"{}"
+        raw = self.rfile.read(length) if length else b""
+        if not length or len(raw) < length:  # the client died while sending: nothing to answer
+            self.close_connection = True
+            return
         path = self.path.split("?", 1)[0]
-        req = parse_request(path, json.loads(raw or b"{}"), {k.lower(): v for k, v in
+        req = parse_request(path, json.loads(raw), {k.lower(): v for k, v in
                                                              self.headers.items()})
         if req is None:
             self._send(404, {"error": {"message": f"no route {path}"}})
