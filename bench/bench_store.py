@@ -54,15 +54,21 @@ def run(workdir: Path) -> list[dict]:
         db.refresh_totals(dataset_id)
         stored, stored_cpu = time.perf_counter() - start, time.process_time() - cpu
         start, cpu = time.perf_counter(), time.process_time()
-        result = export_dataset("bench_store", db, out_dir=workdir / "out")
+        result = export_dataset("bench_store", db, out_dir=workdir / "out", include_stats=False)
         exported, exported_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
+        export_dataset("bench_store", db, out_dir=workdir / "out_all")
+        with_stats, with_stats_cpu = time.perf_counter() - start, time.process_time() - cpu
     size_mb = sum(p.stat().st_size for p in result.files.values()) / 1e6
     return [
         _result("store 100k samples in SQLite", stored,
                 f"{SAMPLES:,} samples, {BATCH:,} per transaction, WAL; CPU {stored_cpu:.2f} s"),
-        _result("export 100k samples (JSONL + CSV + stats)", exported,
+        _result("export 100k samples (JSONL + CSV)", exported,
                 f"format {result.fmt}; {result.counts}; {size_mb:.0f} MB written; "
                 f"CPU {exported_cpu:.2f} s"),
+        {"name": "export 100k samples (JSONL + CSV + stats JSON)", "value": round(with_stats, 3),
+         "unit": "s", "aim": "report (the issue's aim covers JSONL + CSV)", "ok": True,
+         "notes": f"what `export` does by default; CPU {with_stats_cpu:.2f} s"},
     ]
 
 
