@@ -60,7 +60,7 @@ def _confirm(plan: pipeline.Plan, assume_yes: bool) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, before any work
-    result = pipeline.run(config, progress=not args.json or sys.stderr.isatty(),
+    result = pipeline.run(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
                           confirm=lambda plan: _confirm(plan, args.yes))
     if result is None:
         console.warn("Not started.")
