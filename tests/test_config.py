@@ -35,6 +35,9 @@ def test_empty_file_gives_defaults() -> None:
     ("system:\n  rate_limit:\n    rpm: 5\n", "unknown key system.rate_limit.rpm"),
     ("system:\n  base_urls: {foo: 'http://x'}\n", "system.base_urls.foo is not a provider"),
     ("- a\n- b\n", "must be a mapping of keys to values"),
+    ("quality: {llm_judge: true}\n", "quality.llm_judge is not built yet"),
+    ("privacy: {redact_pii: true}\nagent: {identify: {use_llm: true}}\n",
+     "privacy.redact_pii and agent.identify.use_llm cannot both be on"),
     ("split: [1, 2]\n", "split must be a mapping"),
 ])
 def test_bad_values_name_the_key_the_value_and_what_is_allowed(text: str, message: str) -> None:
