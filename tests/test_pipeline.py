@@ -145,3 +145,22 @@ def test_a_refused_key_stops_the_run_at_once(tmp_path: Path, monkeypatch) -> Non
     assert code == 2 and result is None
     assert "OPENAI_API_KEY" in err
     assert fake.stats.requests <= 8  # only what was already in flight (concurrency 8)
+
+
+def test_redaction_keeps_personal_data_away_from_the_agent(server, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "contacts.txt").write_text(
+        "The admissions office answers questions about fees and visas every weekday. "
+        "Write to the admissions team at admissions.office@example.edu for the forms. "
+        "Call the helpline on +1 415 555 0100 between 9 am and 5 pm for urgent cases. "
+        "The office is in room 204 of the main building, next to the library entrance.\n",
+        encoding="utf-8")
+    code, result, err = generate(write_config(tmp_path, dataset_size=2, **{
+        "input.directory": str(docs), "privacy.redact_pii": True, "quality.enabled": False}))
+    assert code == 0, err
+    assert "redacted 1 email, 1 phone" in err
+    sent = " ".join(r.user + r.system for r in server.stats.received)
+    assert "admissions.office@example.edu" not in sent and "555 0100" not in sent
+    assert "[EMAIL]" in sent
+    assert all("@example.edu" not in e.context for e in stored("pipe"))
