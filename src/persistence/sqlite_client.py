@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from src.config import secret_values
 from src.errors import DatasetNotFound, StorageError
 from src.persistence.models import CoverageRow, Example, Turn
@@ -23,7 +25,6 @@ BUSY_TIMEOUT_MS = 15_000
 WAL_ATTEMPTS = 20
 CACHE_KIB = 65_536  # page cache per connection; random-id index inserts of big batches need it
 _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(ensure_ascii=False) builds one per call
-_RAW_DECODE = json.JSONDecoder().raw_decode
 
 
 # Each migration is (name, SQL script); never edit one that has shipped, add a new one.
@@ -135,8 +136,8 @@ def example_to_row(dataset_id: str, ex: Example) -> tuple:
 
 
 def _load_json(text: str) -> Any:
-    """json.loads for the compact JSON we write ourselves (skips the whitespace checks)."""
-    return _RAW_DECODE(text)[0]
+    """json.loads for the JSON we write ourselves (orjson: several times faster on big exports)."""
+    return orjson.loads(text)
 
 
 def example_from_row(row: dict) -> Example:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from src.config import EXPORT_FORMATS
 from src.errors import UsageError
 from src.persistence.models import Example
@@ -108,7 +110,7 @@ def write_jsonl(handle: IO[str], examples: Iterable[Example], fmt: str) -> int:
     """One formatted record per line; returns how many lines."""
     count = 0
     for ex in examples:
-        handle.write(json.dumps(formatter.format_example(ex, fmt), ensure_ascii=False))
+        handle.write(orjson.dumps(formatter.format_example(ex, fmt)).decode())
         handle.write("\n")
         count += 1
     return count
