@@ -403,3 +403,13 @@ def test_generate_refuses_an_empty_input_folder(monkeypatch, capsys, config_file
     _, err, _ = drive(monkeypatch, capsys, ["2", "6"], config_file)
     assert f"Nothing readable in {empty}" in err and "Configure Dataset" in err
     assert "Estimate:" not in err and "Start generating?" not in err
+
+
+def test_a_damaged_database_is_reported_at_start_with_the_way_out(monkeypatch, capsys, config_file,
+                                                                  isolated_home):
+    database = isolated_home / "memory" / "dataset_builder.db"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    database.write_bytes(b"this is not a database" * 100)
+    _, err, _ = drive(monkeypatch, capsys, ["6"], config_file)
+    assert f"The database {database} is damaged" in err
+    assert "move the file away" in err  # no backup yet: says how to start afresh

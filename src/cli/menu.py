@@ -396,6 +396,10 @@ def run_menu(config_path: str | Path | None = None) -> int:
         return 0
     if session is None:
         return 2
+    damaged = _module("src.persistence.backup").check_integrity(db_path())
+    if damaged:
+        console.error(damaged.replace("with `python -m src.main restore`",
+                                      "with entry 10, Restore a database backup"))
     while True:
         try:
             choice = prompts.ask_choice(TITLE, [label for label, _ in ENTRIES])
