@@ -106,7 +106,8 @@ def display_path(path: str) -> str:
         return str(path)
 
 
-def prepare(config: Config, free_prompt: str | None = None) -> Plan:
+def prepare(config: Config, free_prompt: str | None = None,
+            passwords: dict[str, str] | None = None) -> Plan:
     """Read the input, chunk it, cap the size and estimate the cost; sends nothing anywhere."""
     from src.providers import catalog
 
@@ -122,7 +123,7 @@ def prepare(config: Config, free_prompt: str | None = None) -> Plan:
     lifecycle = catalog.lifecycle_warning(config.provider, config.model)
     if lifecycle:
         plan.messages.append(lifecycle)
-    read_inputs(plan)
+    read_inputs(plan, passwords)
     if config.mode == "free":
         plan.free_prompt = free_prompt or load_free_prompt(config)
     if config.mode != "identify":
@@ -132,7 +133,7 @@ def prepare(config: Config, free_prompt: str | None = None) -> Plan:
     return plan
 
 
-def read_inputs(plan: Plan) -> None:
+def read_inputs(plan: Plan, passwords: dict[str, str] | None = None) -> None:
     """Read every input file once, keeping only what the mode needs (one document in memory)."""
     from src.agents.identify_agent import IdentifyAgent
     from src.utils.file_processor import iter_documents
@@ -141,7 +142,7 @@ def read_inputs(plan: Plan) -> None:
     chunker = chunk_function(config) if config.mode != "identify" else None
     identify = config.mode in ("identify", "hybrid")
     stage1 = IdentifyAgent(config) if identify and not config.agent.identify.use_llm else None
-    for result in iter_documents(input_paths(config), config.input):
+    for result in iter_documents(input_paths(config), config.input, passwords):
         result.path = display_path(result.path)
         if isinstance(result, IngestFailure):
             plan.skipped.append(result)
@@ -155,10 +156,12 @@ def read_inputs(plan: Plan) -> None:
             plan.documents.append(result)
         del result  # let the document go before the next file is read
     if not plan.read:
+        reasons = "".join(f"\n  skipped {f.path}: {f.reason}" for f in plan.skipped[:10])
+        more = f"\n  ... and {len(plan.skipped) - 10} more" if len(plan.skipped) > 10 else ""
         raise UsageError(f"Nothing readable in {config.input.directory} "
                          f"({len(plan.skipped)} file(s) skipped). Add PDF, DOCX, TXT/MD, CSV, "
                          "XLSX or PPTX files there, or choose another input folder (--input DIR, "
-                         "or Configure Dataset in the menu).")
+                         f"or Configure Dataset in the menu).{reasons}{more}")
 
 
 def chunk_function(config: Config) -> Callable[[Document], list[Chunk]]:
@@ -329,9 +332,10 @@ async def _create_loop(plan: Plan, client, processor: Processor, log: RunLog,
 
 
 def run(config: Config, free_prompt: str | None = None, progress: bool = True,
-        confirm: Callable[[Plan], bool] | None = None) -> RunResult | None:
+        confirm: Callable[[Plan], bool] | None = None,
+        passwords: dict[str, str] | None = None) -> RunResult | None:
     """prepare → (confirm) → execute; returns None when the user declines."""
-    plan = prepare(config, free_prompt)
+    plan = prepare(config, free_prompt, passwords)
     if confirm is not None and not confirm(plan):
         return None
     return execute(plan, progress)

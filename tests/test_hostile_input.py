@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
@@ -94,19 +93,28 @@ def hostile_folder(root: Path) -> dict[str, str]:
     return bad
 
 
-def run_measured(command: list[str], env: dict[str, str], workdir: Path,
+# Runs `python -m src.main ...` and, at exit, writes the process's own peak RSS (VmHWM, which exec
+# resets, unlike wait4's ru_maxrss that keeps the forking test process's high-water mark).
+MEASURED_MAIN = """
+import atexit, re, runpy, sys
+out = sys.argv.pop(1)
+def peak():
+    status = open("/proc/self/status").read()
+    open(out, "w").write(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1))
+atexit.register(peak)
+sys.argv[0] = "src.main"
+runpy.run_module("src.main", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_measured(args: list[str], env: dict[str, str], workdir: Path,
                  timeout: float = 120) -> tuple[int, int]:
-    """Run a child to its end: (exit code, its own peak RSS in MB, from wait4's rusage)."""
+    """Run `python -m src.main ARGS` to its end: (exit code, its own peak RSS in MB)."""
+    peak_file = workdir / "peak_kb"
     with open(workdir / "run.out", "wb") as out, open(workdir / "run.err", "wb") as err:
-        proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err)
-    timer = threading.Timer(timeout, proc.kill)
-    timer.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss // 1024
+        proc = subprocess.run([sys.executable, "-c", MEASURED_MAIN, str(peak_file), *args],
+                              cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err, timeout=timeout)
+    return proc.returncode, int(peak_file.read_text()) // 1024
 
 
 @pytest.mark.slow
@@ -115,8 +123,7 @@ def test_hostile_folder_names_every_bad_file_and_keeps_the_good_ones(tmp_path: P
     config = write_config(tmp_path, mode="identify", dataset_size=500, output_name="hostile",
                           **{"input.directory": str(tmp_path / "in"),
                              "input.max_file_mb": MAX_FILE_MB, "input.max_zip_ratio": 200})
-    command = [sys.executable, "-m", "src.main", "generate", "--config", str(config), "--yes",
-               "--json"]
+    command = ["generate", "--config", str(config), "--yes", "--json"]
     code, peak_mb = run_measured(command, cli_env(tmp_path / "home"), tmp_path)
     result, err = cli_output(tmp_path)
     assert code == 0, err

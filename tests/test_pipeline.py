@@ -164,3 +164,17 @@ def test_redaction_keeps_personal_data_away_from_the_agent(server, tmp_path: Pat
     assert "admissions.office@example.edu" not in sent and "555 0100" not in sent
     assert "[EMAIL]" in sent
     assert all("@example.edu" not in e.context for e in stored("pipe"))
+
+
+def test_an_encrypted_pdf_is_read_with_a_password_given_for_this_run_only(tmp_path: Path) -> None:
+    from tests.conftest import DATA
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf = DATA / "corpus" / "pdf" / "crazyones-encrypted-256.pdf"
+    (docs / pdf.name).write_bytes(pdf.read_bytes())
+    config = write_config(tmp_path, mode="identify", **{"input.directory": str(docs)})
+    code, result, err = generate(config)
+    assert code == 2 and "is password-protected" in err and "--password" in err
+    code, result, err = generate(config, "--password", f"{pdf.name}=password")
+    assert "password-protected" not in err and "Read 1 document(s); skipped 0." in err

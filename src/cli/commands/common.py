@@ -32,3 +32,20 @@ def target_from_args(args: argparse.Namespace) -> tuple[Config, str, str]:
     if not model:
         raise UsageError(f"Give --model for provider {provider} (see `python -m src.main models`).")
     return config, provider, model
+
+
+def add_password_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--password", action="append", default=[], metavar="FILE=PASSWORD",
+                        help="password of an encrypted PDF (file name or path); repeatable; "
+                             "used for this run only, never stored")
+
+
+def passwords_from_args(args: argparse.Namespace) -> dict[str, str]:
+    """{file name or path: password} from repeated --password FILE=PASSWORD."""
+    passwords = {}
+    for pair in args.password:
+        name, sep, secret = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--password {pair.split('=')[0]}=...: write it as FILE=PASSWORD.")
+        passwords[name] = secret
+    return passwords

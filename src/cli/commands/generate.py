@@ -7,7 +7,7 @@ import sys
 
 from src import pipeline
 from src.cli import console
-from src.cli.commands.common import config_from_args, print_json
+from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
 from src.cli.reports import describe_plan, describe_result
 from src.errors import UsageError
 
@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, metavar="N", help="desired number of samples")
     parser.add_argument("--output-name", metavar="NAME", help="dataset name (output folder)")
     parser.add_argument("--budget", type=float, metavar="USD", help="hard cost cap in USD")
+    add_password_argument(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON summary on stdout; human output goes to stderr")
@@ -61,6 +62,7 @@ def _confirm(plan: pipeline.Plan, assume_yes: bool) -> bool:
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, before any work
     result = pipeline.run(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
+                          passwords=passwords_from_args(args),
                           confirm=lambda plan: _confirm(plan, args.yes))
     if result is None:
         console.warn("Not started.")

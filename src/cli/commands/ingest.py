@@ -6,8 +6,7 @@ import argparse
 from typing import Any
 
 from src.cli import console
-from src.cli.commands.common import config_from_args, print_json
-from src.errors import UsageError
+from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
 from src.utils.file_processor import iter_documents, summarize_one
 from src.utils.token_counter import count_text_tokens, tokenizer_name
 
@@ -18,18 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.add_argument("--config", help="config file (default: config.yaml)")
-    parser.add_argument("--password", action="append", default=[], metavar="FILE=PASSWORD",
-                        help="password of an encrypted PDF (file name or path); repeatable")
-
-
-def _passwords(pairs: list[str]) -> dict[str, str]:
-    passwords = {}
-    for pair in pairs:
-        name, sep, secret = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--password {pair.split('=')[0]}=...: write it as FILE=PASSWORD.")
-        passwords[name] = secret
-    return passwords
+    add_password_argument(parser)
 
 
 def _line(summary: dict[str, Any]) -> str:
@@ -45,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     provider, model = config.system.agentic_llm, config.system.agentic_model
     unit = f"tokens ({tokenizer_name(provider, model)})"
     summaries = []
-    for result in iter_documents(args.paths, config.input, _passwords(args.password)):
+    for result in iter_documents(args.paths, config.input, passwords_from_args(args)):
         summary = summarize_one(result, lambda text: count_text_tokens(text, provider, model), unit)
         summaries.append(summary)
         if not args.json:

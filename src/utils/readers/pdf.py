@@ -55,8 +55,9 @@ def _open(path: Path, password: str | None) -> Any:
         if exc.args and isinstance(exc.args[0], PDFPasswordIncorrect):
             if password:
                 raise InputFileError(str(path), "the password given for this PDF is wrong.") from None
-            raise InputFileError(str(path), "is password-protected: give its password (ingest "
-                                 "--password FILE=PASSWORD) or save an unprotected copy.") from None
+            raise InputFileError(str(path), "is password-protected: give its password (--password "
+                                 "FILE=PASSWORD with ingest or generate) or save an unprotected "
+                                 "copy.") from None
         raise
 
 
