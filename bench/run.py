@@ -1,7 +1,8 @@
 """`make bench`: run every bench_*.py, write bench/results.json and bench/REPORT.md.
 
-Each benchmark module has `run(workdir: Path) -> list[dict]` with name, value, unit, aim, ok, notes.
-A benchmark that fails is reported as failed (with its error) and the others still run.
+Each benchmark module has `run(workdir: Path) -> list[dict]` with name, value, unit, aim, ok, notes;
+each runs in its own interpreter. A benchmark that fails is reported as failed and the others still
+run. `python -m bench.run bench_store` runs only the ones named.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import psutil
@@ -31,15 +32,26 @@ def machine() -> dict:
 
 
 def run_module(name: str, workdir: Path) -> tuple[list[dict], float]:
+    """Run one benchmark in a fresh interpreter (as a user's command would), so the heap and the
+    garbage collector left by an earlier benchmark cannot slow it down."""
     start = time.perf_counter()
-    try:
-        module = importlib.import_module(f"bench.{name}")
-        rows = module.run(workdir / name)
-    except Exception as exc:  # one broken benchmark must not hide the others
-        traceback.print_exc()
+    rows_file = workdir / f"{name}.rows.json"
+    proc = subprocess.run([sys.executable, "-m", "bench.run", "--one", name, str(rows_file)],
+                          cwd=BENCH_DIR.parent)
+    if proc.returncode == 0 and rows_file.exists():
+        rows = json.loads(rows_file.read_text())
+    else:  # one broken benchmark must not hide the others
         rows = [{"name": name, "value": 0, "unit": "", "aim": "runs", "ok": False,
-                 "notes": f"benchmark failed: {exc.__class__.__name__}: {exc}"}]
+                 "notes": f"benchmark failed (exit {proc.returncode}); see the output above"}]
     return rows, time.perf_counter() - start
+
+
+def run_one(name: str, rows_file: Path) -> int:
+    """The child side of run_module: run bench.<name> and write its rows as JSON."""
+    module = importlib.import_module(f"bench.{name}")
+    rows = module.run(rows_file.parent / name)
+    rows_file.write_text(json.dumps(rows))
+    return 0
 
 
 def report(results: dict) -> str:
@@ -86,4 +98,6 @@ def main(selected: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        sys.exit(run_one(sys.argv[2], Path(sys.argv[3])))
     sys.exit(main(sys.argv[1:]))
