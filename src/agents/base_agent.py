@@ -26,7 +26,7 @@ PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
 
 @dataclass
-class Failure:
+class ItemFailure:
     """One work item that produced nothing, and why."""
 
     item: str  # chunk id
@@ -39,7 +39,7 @@ class AgentOutput:
     """What an agent run produced: examples (incl. rejected drafts), failures, and whether it stopped."""
 
     examples: list[Example] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[ItemFailure] = field(default_factory=list)
     stopped_reason: str = ""  # "" | "budget" | an error message that stopped all work
 
 
@@ -83,7 +83,7 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
     async def one(index: int, item: T) -> None:
         nonlocal stopped_by
         if stopped_by:
-            output.failures.append(Failure(item_id(item), stopped_by,
+            output.failures.append(ItemFailure(item_id(item), stopped_by,
                                            f"not started: {output.stopped_reason}"))
             return
         try:
@@ -93,12 +93,12 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
             if not stopped_by:
                 stopped_by = category
                 output.stopped_reason = "budget" if category == "budget" else f"auth: {exc}"
-            output.failures.append(Failure(item_id(item), category, str(exc)))
+            output.failures.append(ItemFailure(item_id(item), category, str(exc)))
             return
         except ProviderError as exc:
             from src.providers.llm_client import failure_category
 
-            output.failures.append(Failure(item_id(item), failure_category(exc), str(exc)))
+            output.failures.append(ItemFailure(item_id(item), failure_category(exc), str(exc)))
             chunk = getattr(item, "chunk", item)  # work items are chunks or slots of one
             if isinstance(exc, BadReply) and isinstance(chunk, Chunk):
                 examples = [malformed_placeholder(chunk, mode, str(exc))]
