@@ -373,6 +373,12 @@ def load_env() -> None:
     load_dotenv(PROJECT_ROOT / ".env", override=False)
 
 
+def project_path(text: str | Path) -> Path:
+    """A path as the user wrote it: ~ expanded, relative paths starting at the project folder."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def home() -> Path:
     """Where memory/ and output_datasets/ live: DATASET_BUILDER_HOME or the project root."""
     return Path(os.environ.get("DATASET_BUILDER_HOME") or PROJECT_ROOT)

@@ -23,7 +23,7 @@ from src.agents.base_agent import AgentOutput, client_for, interleave_by_source,
 from src.agents.create_agent import CreateAgent, Slot
 from src.agents.free_agent import FreeAgent, load_free_prompt
 from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
-from src.config import PROJECT_ROOT, Config, agent_choice, db_path
+from src.config import PROJECT_ROOT, Config, agent_choice, db_path, project_path
 from src.errors import UsageError
 from src.persistence.models import Chunk, Document, Example, IngestFailure
 from src.persistence.sqlite_client import Database
@@ -90,8 +90,7 @@ class RunResult:
 # ---------------------------------------------------------------- prepare (free)
 
 def input_paths(config: Config) -> list[Path]:
-    path = Path(config.input.directory)
-    path = path if path.is_absolute() else PROJECT_ROOT / path
+    path = project_path(config.input.directory)
     if not path.exists():
         raise UsageError(f"input.directory {path} does not exist. Put your documents in "
                          "input_files/ or pass --input DIR.")
@@ -120,6 +119,7 @@ def prepare(config: Config, free_prompt: str | None = None,
     plan = Plan(config, decision.size)
     if decision.capped:
         plan.messages.append(decision.message)
+    plan.messages += decision.warnings  # e.g. below the target's minimum number of examples
     lifecycle = catalog.lifecycle_warning(config.provider, config.model)
     if lifecycle:
         plan.messages.append(lifecycle)
@@ -127,6 +127,11 @@ def prepare(config: Config, free_prompt: str | None = None,
     if config.mode == "free":
         plan.free_prompt = free_prompt or load_free_prompt(config)
     if config.mode != "identify":
+        if not plan.chunks and config.mode != "hybrid":
+            raise UsageError(f"The documents read hold no passage of at least "
+                             f"chunking.min_chunk_tokens ({config.chunking.min_chunk_tokens}) "
+                             "tokens to write questions from: add longer documents or lower "
+                             "that setting.")
         if config.privacy.redact_pii:
             plan.messages.append(redact_chunks(plan.chunks))
         plan.estimate = estimate_cost(plan)

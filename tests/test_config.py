@@ -98,3 +98,11 @@ def test_malformed_config_exits_2_with_one_message_and_no_traceback(tmp_path: Pa
     assert result.returncode == 2
     assert "split.ratio must be between 0.01 and 0.99, got 1.5" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_paths_the_user_types_expand_home_and_start_at_the_project() -> None:
+    from src.config import project_path
+
+    assert project_path("~/docs") == Path.home() / "docs"
+    assert project_path("input_files") == PROJECT_ROOT / "input_files"
+    assert project_path("/tmp/x") == Path("/tmp/x")

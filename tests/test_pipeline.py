@@ -178,3 +178,37 @@ def test_an_encrypted_pdf_is_read_with_a_password_given_for_this_run_only(tmp_pa
     assert code == 2 and "is password-protected" in err and "--password" in err
     code, result, err = generate(config, "--password", f"{pdf.name}=password")
     assert "password-protected" not in err and "Read 1 document(s); skipped 0." in err
+
+
+def test_same_named_files_in_different_folders_keep_their_own_samples(server, tmp_path) -> None:
+    docs = tmp_path / "docs"
+    for folder, fact in (("a", "The north gate opens at 7 am for students."),
+                         ("b", "The south library closes at 11 pm during exams.")):
+        (docs / folder).mkdir(parents=True)
+        (docs / folder / "faq.txt").write_text(
+            f"{fact} Visitors must sign in at the front desk of the building. "
+            "Lost cards are replaced at the registrar's office within two working days.\n")
+    code, result, err = generate(write_config(tmp_path, dataset_size=2, **{
+        "input.directory": str(docs), "quality.enabled": False, "chunking.min_chunk_tokens": 5,
+        "agent.create.questions_per_chunk": 1}))
+    assert code == 0, err
+    sources = sorted(e.source_file for e in stored("pipe") if not e.reasons)
+    assert len(sources) == 2 and sources[0] != sources[1]
+    assert {s.split("/")[-2] for s in sources} == {"a", "b"}
+
+
+def test_documents_too_short_to_chunk_say_which_setting_to_change(server, tmp_path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.txt").write_text("Gate opens at 7 am.\n")
+    code, result, err = generate(write_config(tmp_path, **{"input.directory": str(docs)}))
+    assert code == 2 and "chunking.min_chunk_tokens (40)" in err and server.stats.requests == 0
+
+
+def test_the_plan_warns_before_the_run_when_the_size_is_below_the_targets_minimum(tmp_path) -> None:
+    from src.config import load_config
+    from src.pipeline import prepare
+
+    config = load_config(write_config(tmp_path, mode="identify", provider="anthropic",
+                                      model="claude-3-haiku", dataset_size=10))
+    assert any("32" in message for message in prepare(config).messages)

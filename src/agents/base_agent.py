@@ -13,7 +13,6 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from src.config import PROJECT_ROOT, Config
@@ -139,11 +138,6 @@ def _spread(group: list[Chunk]) -> list[Chunk]:
                 order.append(group[i])
         step //= 2
     return order
-
-
-def prompt_path(path: str | Path) -> Path:
-    path = Path(path)
-    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def client_for(config: Config, db: Any) -> Any:

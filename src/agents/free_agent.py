@@ -8,9 +8,9 @@ as malformed_output. Quality scoring later checks grounding like any other sampl
 
 from __future__ import annotations
 
-from src.agents.base_agent import AgentOutput, prompt_path, run_items, stable_id
+from src.agents.base_agent import AgentOutput, run_items, stable_id
 from src.agents.create_agent import Slot
-from src.config import Config
+from src.config import Config, project_path
 from src.persistence.models import Example, Turn
 
 FREE_SCHEMA = {
@@ -37,7 +37,7 @@ def load_free_prompt(config: Config) -> str | None:
     """The free-mode instructions from the prompt file, or None when it is missing or empty."""
     if not config.agent.free.use_prompt_file:
         return None
-    path = prompt_path(config.agent.free.prompt_file)
+    path = project_path(config.agent.free.prompt_file)
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
@@ -47,7 +47,7 @@ def load_free_prompt(config: Config) -> str | None:
 
 def save_free_prompt(config: Config, text: str) -> str:
     """Write instructions typed in the menu to the prompt file; returns its path."""
-    path = prompt_path(config.agent.free.prompt_file)
+    path = project_path(config.agent.free.prompt_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.strip() + "\n", encoding="utf-8")
     return str(path)

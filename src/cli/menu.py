@@ -29,6 +29,7 @@ from src.config import (
     db_path,
     home,
     load_config,
+    project_path,
 )
 from src.errors import BuilderError, ConfigError, NotBuiltYet
 
@@ -334,10 +335,9 @@ def restore_backup(s: Session) -> None:
 def preview_inputs(s: Session) -> None:
     """Process input files: what the tool reads from each file, or why it skips it."""
     folder = prompts.ask_input_folder("Folder or file to read", s.config.input.directory)
-    path = Path(folder).expanduser()
     iter_documents = _function("src.utils.file_processor", "iter_documents")
     read = skipped = 0
-    for doc in iter_documents([path if path.is_absolute() else PROJECT_ROOT / path], s.config.input):
+    for doc in iter_documents([project_path(folder)], s.config.input):
         if hasattr(doc, "reason"):
             skipped += 1
             console.out(f"  skipped {doc.path}: {doc.reason}")

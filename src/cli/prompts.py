@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import TypeVar
 
 from src.cli import console
-from src.config import PROJECT_ROOT
+from src.config import PROJECT_ROOT, project_path
 from src.errors import ConfigError, NotBuiltYet, UsageError
 
 
@@ -176,8 +176,7 @@ def ask_path(question: str, default: str | None = None, must_exist: bool = True)
 def ask_input_folder(question: str, default: str | None = None) -> str:
     """An input folder or file, as typed; relative paths start at the project folder."""
     def check(text: str) -> str:
-        path = Path(text).expanduser()
-        if not (path if path.is_absolute() else PROJECT_ROOT / path).exists():
+        if not project_path(text).exists():
             raise ValueError(f"{text} does not exist (relative paths start at {PROJECT_ROOT})")
         return text
     return ask_until(question, check, default=default)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from src.persistence.models import Chunk, Document
 
@@ -133,7 +132,8 @@ def _with_overlap(doc: Document, previous: list[_Piece], group: list[_Piece],
 def _chunk(doc: Document, index: int, group: list[_Piece], count: Callable[[str], int]) -> Chunk:
     start, end = group[0].start, group[-1].end
     text = doc.text[start:end]
-    return Chunk(id=f"{Path(doc.path).name}#{index}", source_file=doc.path, text=text,
+    # the document's path, not its bare name: a/faq.txt and b/faq.txt are different sources
+    return Chunk(id=f"{doc.path}#{index}", source_file=doc.path, text=text,
                  location=span_location(group[0].location, group[-1].location),
                  tokens=count(text), index=index, start=start, end=end)
 
