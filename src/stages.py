@@ -206,17 +206,11 @@ def _validate(processor: Processor, accepted: list[Example]) -> tuple[list[Examp
     config = processor.config
     report = validate_records((format_example(ex, processor.fmt) for ex in accepted),
                               config.provider, config.model)
-    bad: dict[int, list[str]] = defaultdict(list)
-    warnings = []
-    for issue in report.errors:
-        if issue.line and 1 <= issue.line <= len(accepted):
-            bad[issue.line - 1].append(issue.rule)
-        else:
-            warnings.append(issue.message)
+    warnings = [issue.message for issue in report.errors if not issue.line]
     warnings += [w.message for w in report.warnings if not w.line]
     rejected = []
-    for index, rules in bad.items():
-        ex = accepted[index]
+    for line, rules in report.failing_lines.items():  # every failing line, not just those listed
+        ex = accepted[line - 1]
         reason = next((VALIDATION_REASON[k] for r in rules for k in VALIDATION_REASON if k in r),
                       "malformed_output")
         ex.reasons.append(reason)

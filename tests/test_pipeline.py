@@ -212,3 +212,16 @@ def test_the_plan_warns_before_the_run_when_the_size_is_below_the_targets_minimu
     config = load_config(write_config(tmp_path, mode="identify", provider="anthropic",
                                       model="claude-3-haiku", dataset_size=10))
     assert any("32" in message for message in prepare(config).messages)
+
+
+def test_every_example_that_breaks_a_target_rule_is_rejected_not_only_the_first_200() -> None:
+    from types import SimpleNamespace
+
+    from src.config import Config
+    from src.persistence.models import Example, Turn
+    from src.stages import _validate
+
+    examples = [Example(turns=[Turn("user", f"Question {i}?"), Turn("assistant", "   ")])
+                for i in range(250)]
+    rejected, _ = _validate(SimpleNamespace(config=Config(), fmt="mistral"), examples)
+    assert len(rejected) == 250

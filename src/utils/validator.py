@@ -101,6 +101,8 @@ class ValidationReport:
     file_bytes: int | None = None
     token_limit: int = 0
     training_cost_per_epoch_usd: float | None = None
+    # every line with an error and its rules, uncapped (the pipeline rejects each of them)
+    failing_lines: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +113,8 @@ class ValidationReport:
         bucket, counts = ((self.errors, self.error_counts) if severity == "error"
                           else (self.warnings, self.warning_counts))
         counts[rule] += 1
+        if severity == "error" and line:
+            self.failing_lines.setdefault(line, []).append(rule)
         if len(bucket) < MAX_LISTED:
             bucket.append(Issue(line, rule, message))
 
