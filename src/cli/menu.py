@@ -195,14 +195,6 @@ def _free_prompt(s: Session) -> str:
     return text
 
 
-def _blocker(plan: Any, config: Config) -> str | None:
-    """Why a run cannot start, saying what to do; None when it can."""
-    if not plan.read:
-        return (f"Nothing readable in {config.input.directory}: add documents there or change "
-                "the input folder under Configure Dataset.")
-    return editor.key_hint(agent_choice(config)[0], config) if plan.needs_llm else None
-
-
 def generate(s: Session) -> None:
     """Generate Dataset: read the input, show the plan and estimate, confirm, run, summarize."""
     pipeline = _module("src.pipeline")
@@ -213,10 +205,8 @@ def generate(s: Session) -> None:
         plan = pipeline.prepare(s.config, free_prompt=_free_prompt(s))
     for line in reports.describe_plan(plan):
         console.info(line)
-    blocker = _blocker(plan, s.config)
-    if blocker:
-        console.error(blocker)
-    if blocker or not prompts.confirm("Start generating?", default=True):
+    # prepare() has already refused an unreadable input folder and a missing key
+    if not prompts.confirm("Start generating?", default=True):
         console.info("Not started.")
         return
     try:

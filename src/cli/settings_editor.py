@@ -218,12 +218,10 @@ def edit_in_editor(path: Path, text: str | None = None) -> str:
 
 
 def key_hint(provider: str, config: Config) -> str | None:
-    """What to do when an agent provider has neither an API key nor a base URL; else None."""
-    if api_key(provider) or base_url(provider, config):
-        return None
-    return (f"No API key for {provider}: set {KEY_ENV[provider]} in .env, or point "
-            f"{provider.upper()}_BASE_URL at a local OpenAI-compatible server. Identify mode "
-            "needs no key.")
+    """What to do when an agent provider has no usable key (the client's own rule); else None."""
+    from src.providers.llm_client import key_problem
+
+    return key_problem(provider, config)
 
 
 def _safe_url(url: str) -> str:

@@ -191,6 +191,15 @@ def require_key(config: Config) -> None:
     _resolve_key(provider, base_url(provider, config))
 
 
+def key_problem(provider: str, config: Config) -> str | None:
+    """Why `provider` cannot be used as the agent (no usable key), or None when it can."""
+    try:
+        _resolve_key(provider, base_url(provider, config))
+    except AuthError as exc:
+        return str(exc)
+    return None
+
+
 def _resolve_key(provider: str, url: str | None) -> str:
     key = api_key(provider)
     if key:
