@@ -115,7 +115,7 @@ class Processor:
         new = [ex for ex in examples if ex.id not in self.stored_ids]
         for ex in new:
             self._measure(ex)
-            if self.config.quality.enabled and not ex.reasons:
+            if not ex.reasons:  # with quality.enabled off this scores and notes, rejecting nothing
                 score_example(ex, self.config.quality)
                 self._keep_verbatim(ex)
         candidates = [ex for ex in new if not ex.reasons]

@@ -61,6 +61,7 @@ class IdentifyAgent:
         self.settings = config.agent.identify
         self.client = client
         self.stats: Counter[str] = Counter()
+        self.system_prompt = load_prompt(PROMPT_FILE) if self.settings.use_llm else ""
 
     def run(self, documents: list[Document]) -> list[Example]:
         """Examples from every document. With stage 2 on inside a running event loop this returns
@@ -114,7 +115,7 @@ class IdentifyAgent:
         self.stats["stage2_requests"] += 1
         try:
             reply = await self.client.complete_json(
-                load_prompt(PROMPT_FILE), user, SCHEMA, schema_name="identified_conversations",
+                self.system_prompt, user, SCHEMA, schema_name="identified_conversations",
                 temperature=0, max_tokens=REPLY_MAX_TOKENS)
         except (AuthError, BudgetExhausted) as exc:
             self.stats["stage2_stopped"] += 1

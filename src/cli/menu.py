@@ -202,7 +202,7 @@ def generate(s: Session) -> None:
     plan = pipeline.prepare(s.config)
     if s.config.mode == "free" and not plan.free_prompt:
         console.info(f"Free mode needs instructions and {s.config.agent.free.prompt_file} has none.")
-        plan = pipeline.prepare(s.config, free_prompt=_free_prompt(s))
+        plan.free_prompt = _free_prompt(s)  # the files are read and chunked already
     for line in reports.describe_plan(plan):
         console.info(line)
     # prepare() has already refused an unreadable input folder and a missing key

@@ -77,8 +77,9 @@ class _Index:
         known = self.exact.get(_digest(normalised))
         if known is not None or not normalised:
             return known
+        shingles = set(_shingles(normalised))  # once, not once per candidate
         for row in self.candidates(minhash):
-            if jaccard(set(_shingles(normalised)), set(_shingles(self.texts[row]))) >= self.threshold:
+            if jaccard(shingles, set(_shingles(self.texts[row]))) >= self.threshold:
                 return self.keys[row]
         return None
 
