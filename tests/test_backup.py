@@ -143,15 +143,3 @@ def test_restore_over_a_damaged_database() -> None:
     assert count(path, "d") == 3
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
-
-def test_restore_menu_entry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from src.cli.commands import restore
-
-    fill(db_path(), "d", 2)
-    backup.backup_database(db_path(), keep=5)
-    fill(db_path(), "d", 3)
-    answers = iter(["", "y"])  # newest backup (the default), then confirm
-    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
-    restore.menu()
-    assert count(db_path(), "d") == 2

@@ -113,16 +113,3 @@ def test_stats_and_list_commands(stored: str, capsys: pytest.CaptureFixture) -> 
     assert [d["name"] for d in listed] == ["guide"] and "config" not in listed[0]
     assert main(["stats", "nope"]) == 1
     assert "src.main list" in capsys.readouterr().err
-
-
-def test_menu_entries_driven_by_stdin(stored: str, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture) -> None:
-    from src.cli.commands import export, stats
-    from src.config import output_root
-
-    answers = iter(["1", "1", "2"])  # stats: dataset 1; export: dataset 1, format 2 (openai)
-    monkeypatch.setattr("builtins.input", lambda prompt="": next(answers))
-    stats.menu()
-    assert "Coverage per source file" in capsys.readouterr().out
-    export.menu()
-    assert (output_root() / "guide" / "guide_train.jsonl").is_file()

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from src.cli import console
 from src.cli.commands.common import print_json
-from src.cli.commands.list_datasets import choose_dataset
-from src.cli.prompts import ask_choice
 from src.config import EXPORT_FORMATS, db_path
 from src.persistence.sqlite_client import Database
 from src.utils.exporter import export_dataset
@@ -38,12 +36,3 @@ def run(args: argparse.Namespace) -> int:
     for role, path in result.files.items():
         console.out(f"{role:<10} {path}")
     return 0
-
-
-def menu() -> None:
-    """Menu entry Export Dataset: pick a dataset and a format, export it."""
-    name = choose_dataset("Export which dataset?")
-    if not name:
-        return
-    fmt = EXPORT_FORMATS[ask_choice("Format (native = the target's own)", EXPORT_FORMATS, 0)]
-    run(argparse.Namespace(name=name, format=fmt, out=None, json=False))

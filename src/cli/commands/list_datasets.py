@@ -6,7 +6,6 @@ import argparse
 
 from src.cli import console
 from src.cli.commands.common import print_json
-from src.cli.prompts import ask_choice
 from src.config import db_path
 from src.persistence.sqlite_client import Database
 
@@ -32,13 +31,3 @@ def run(args: argparse.Namespace) -> int:
           r["total_tokens"], r["created_at"]] for r in rows],
         ["name", "target", "mode", "samples", "tokens", "created"]))
     return 0
-
-
-def choose_dataset(title: str) -> str | None:
-    """Menu helper: pick a stored dataset by number; None (with a hint) when there is none."""
-    with Database(db_path()) as db:
-        names = [r["name"] for r in db.list_datasets()]
-    if not names:
-        console.info("No datasets yet. Generate one first (menu entry Generate Dataset).")
-        return None
-    return names[ask_choice(title, names)]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from src.cli import console
-from src.cli.prompts import Cancelled, ask_choice, confirm
+from src.cli.prompts import Cancelled, confirm
 from src.config import db_path
 from src.errors import UsageError
 from src.persistence import backup
@@ -69,17 +69,3 @@ def run(args: argparse.Namespace) -> int:
     if safety:
         console.info(f"The database as it was is kept as {safety}.")
     return 0
-
-
-def menu() -> None:
-    """Menu entry Restore Backup: pick a backup (newest first), confirm, restore."""
-    backups = backup.list_backups()
-    if not backups:
-        console.info(f"No backups yet in {backup.backups_dir()}; one is made before each run.")
-        return
-    labels = [f"{p.name} (taken {backup.backup_time(p)})" for p in backups]
-    chosen = backups[ask_choice("Restore which backup?", labels, 0)]
-    if confirm(f"Replace {db_path()} with {chosen.name}?", default=False):
-        safety = backup.restore(chosen, db_path())
-        console.success(f"Restored from {chosen.name}." + (f" Previous database kept as {safety}."
-                                                           if safety else ""))

@@ -6,7 +6,6 @@ import argparse
 
 from src.cli import console
 from src.cli.commands.common import print_json
-from src.cli.commands.list_datasets import choose_dataset
 from src.config import db_path
 from src.persistence.sqlite_client import Database
 from src.utils.stats import dataset_stats, render
@@ -27,10 +26,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.out(render(stats))
     return 0
-
-
-def menu() -> None:
-    """Menu entry View Dataset Statistics: pick a dataset, show its statistics."""
-    name = choose_dataset("Statistics of which dataset?")
-    if name:
-        run(argparse.Namespace(name=name, json=False))
