@@ -71,8 +71,7 @@ def assignments(settings: CreateConfig, slot: Slot) -> list[Assignment]:
             for j in range(k)]
 
 
-def question_prompt(settings: CreateConfig, slot: Slot, plan: list[Assignment],
-                    extra_instructions: str = "") -> str:
+def question_prompt(settings: CreateConfig, slot: Slot, plan: list[Assignment]) -> str:
     turns = settings.turns
     wanted = "\n".join(f"{j + 1}. persona: {a.persona}; question type: {a.question_type}"
                        for j, a in enumerate(plan))
@@ -84,7 +83,7 @@ def question_prompt(settings: CreateConfig, slot: Slot, plan: list[Assignment],
         avoid = f"\nThe documents already answer these; do NOT ask them or close variants:\n{listed}\n"
     again = (f"\nThis is pass {slot.pass_no + 1} over this passage: ask about details the obvious "
              "first questions would miss.\n") if slot.pass_no else ""
-    return (f"{extra_instructions}PASSAGE (from {slot.chunk.source_file}, {slot.chunk.location}):\n"
+    return (f"PASSAGE (from {slot.chunk.source_file}, {slot.chunk.location}):\n"
             f"\"\"\"\n{slot.chunk.text}\n\"\"\"\n\n"
             f"Write {len(plan)} conversations. For each, write {shape} that a real person would ask "
             f"and that this passage fully answers. Ask like that person would, in the passage's "
@@ -108,12 +107,11 @@ class CreateAgent:
 
     mode = "create"
 
-    def __init__(self, config: Config, client, mode: str = "create", extra_instructions: str = ""):
+    def __init__(self, config: Config, client, mode: str = "create"):
         self.config = config
         self.settings = config.agent.create
         self.client = client
         self.mode = mode
-        self.extra = extra_instructions
         system_file = "system/hybrid_mode.txt" if mode == "hybrid" else "system/create_mode.txt"
         self.system = load_prompt(system_file)
 
@@ -130,7 +128,7 @@ class CreateAgent:
         plan = assignments(self.settings, slot)
         turns = self.settings.turns
         first = await self.client.complete_json(
-            self.system, question_prompt(self.settings, slot, plan, self.extra), QUESTION_SCHEMA,
+            self.system, question_prompt(self.settings, slot, plan), QUESTION_SCHEMA,
             schema_name="questions", temperature=self.temperature,
             max_tokens=80 + 90 * len(plan) * turns)
         questions = _questions(first.data, len(plan), turns)

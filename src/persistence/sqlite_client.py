@@ -393,9 +393,6 @@ class Database:
         return [CoverageRow(**{k: (v if v is not None else _COVERAGE_DEFAULTS[k])
                                for k, v in r.items()}) for r in rows]
 
-    def reset_coverage(self, dataset_id: str) -> None:
-        self.conn.execute("DELETE FROM chunk_coverage WHERE dataset_id = ?", (dataset_id,))
-
     # ------------------------------------------------------------ runs and failures
 
     def start_run(self, run_id: str, dataset_id: str) -> None:

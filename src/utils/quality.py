@@ -221,11 +221,6 @@ def _extractive(answer: str, facts: _Facts, source: _Source) -> tuple[float, str
                    f"pairs and {supported}/{len(sentences)} sentences are in the source")
 
 
-def extractive_score(answer: str, context: str) -> tuple[float, str]:
-    """Grounding of `answer` in `context` in [0, 1], with a one-line explanation."""
-    return _extractive(answer, _facts(answer), _source(context))
-
-
 def _detail(answer: str, facts: _Facts, names: list[str]) -> tuple[float, str]:
     figures, amounts, dates = len(facts.figures), len(facts.currencies), len(facts.months)
     named, steps = min(4, len(names)), min(4, len(_STEP_RE.findall(answer)))
@@ -286,11 +281,6 @@ def _domain(lower: str, stems: set[str], domain: DomainProfile) -> tuple[float, 
     terms = _terms(lower, stems, profile)
     score = min(1.0, sum(profile.weights[t] for t in terms) / DOMAIN_FULL_WEIGHT)
     return score, f"domain {score:.2f}: {', '.join(terms[:6]) or 'no profile term'}"
-
-
-def domain_score(text: str, domain: DomainProfile) -> tuple[float, str]:
-    """Relevance of `text` to the domain profile in [0, 1] (neutral without a profile)."""
-    return _domain(text.lower(), set(_tokens(text)), domain)
 
 
 def _grounding(example: Example, facts: _Facts, names: list[str]) -> tuple[float, list[str], list[str]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -368,11 +368,6 @@ def count_example_tokens(record_or_example: Example | dict, provider: str, model
     if tok_id.startswith("estimate"):
         return _estimate_count(messages, tok_id)
     return _openai_count(messages, tok_id)
-
-
-def count_many(records: Iterable[Example | dict], provider: str, model: str) -> list[int]:
-    """count_example_tokens for many examples."""
-    return [count_example_tokens(r, provider, model) for r in records]
 
 
 def count_jsonl(path: str | Path, provider: str, model: str) -> dict[str, Any]:
