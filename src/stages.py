@@ -180,16 +180,12 @@ def _over_cap(kept: list[Example], room: int) -> list[Example]:
     """The examples that do not fit in `room`: keep the best, spread across source files."""
     if room >= len(kept):
         return []
+    from src.agents.base_agent import round_robin
+
     by_source: dict[str, list[Example]] = defaultdict(list)
     for ex in sorted(kept, key=lambda e: -e.scores.get("overall", 0.0)):
         by_source[ex.source_file].append(ex)
-    chosen: list[Example] = []
-    queues = list(by_source.values())
-    while len(chosen) < max(room, 0) and any(queues):
-        for queue in queues:
-            if queue and len(chosen) < room:
-                chosen.append(queue.pop(0))
-    chosen_ids = {ex.id for ex in chosen}
+    chosen_ids = {ex.id for ex in round_robin(list(by_source.values()))[:max(room, 0)]}
     return [ex for ex in kept if ex.id not in chosen_ids]
 
 
@@ -258,7 +254,6 @@ def _nothing_produced(log: RunLog) -> Exception:
 
 def finish_dataset(processor: Processor) -> Any:
     """Validation, split, coverage, export and error report over everything stored for the dataset."""
-    from src.config import output_root
     from src.pipeline import RunResult
     from src.utils import error_analysis
     from src.utils.exporter import export_dataset
@@ -285,9 +280,7 @@ def finish_dataset(processor: Processor) -> Any:
                               include_stats=config.output.include_stats)
     files = {k: str(v) for k, v in exported.files.items()}
     report = error_analysis.analyze(everything)
-    errors_path = output_root() / name / f"{name}_errors.json"
-    error_analysis.write_report(report, errors_path)
-    files["errors"] = str(errors_path)
+    files["errors"] = str(error_analysis.write_report(report, error_analysis.errors_path(name)))
     totals = log.client_totals
     counts = {"samples": len(accepted), "train": len(result.train),
               "validation": len(result.validation),

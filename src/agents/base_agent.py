@@ -117,8 +117,13 @@ def interleave_by_source(chunks: Sequence[Chunk]) -> list[Chunk]:
     by_file: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_file.setdefault(chunk.source_file, []).append(chunk)
-    queues = [_spread(group) for group in by_file.values()]
-    ordered: list[Chunk] = []
+    return round_robin([_spread(group) for group in by_file.values()])
+
+
+def round_robin(groups: list[list[T]]) -> list[T]:
+    """The first of each group, then the second of each, and so on (groups may differ in length)."""
+    queues = [list(group) for group in groups]
+    ordered: list[T] = []
     while any(queues):
         for queue in queues:
             if queue:

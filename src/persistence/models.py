@@ -101,6 +101,11 @@ class Example:
         return "\n".join(t.content for t in self.turns if t.role == "assistant")
 
     @property
+    def text(self) -> str:
+        """Every turn's content in order: what dedup and leakage checks compare."""
+        return "\n".join(t.content for t in self.turns)
+
+    @property
     def rejected(self) -> bool:
         return bool(self.reasons)
 

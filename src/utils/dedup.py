@@ -106,11 +106,6 @@ class _Index:
         self.texts.append(normalised)
 
 
-def sample_text(example: Example) -> str:
-    """The text two samples are compared on: every turn, in order."""
-    return "\n".join(t.content for t in example.turns)
-
-
 def _rank(example: Example) -> tuple[bool, float]:
     return (example.rejected, -example.scores.get("overall", 0.0))
 
@@ -119,10 +114,10 @@ def deduplicate(examples: list[Example], threshold: float,
                 existing: Sequence[Example] = ()) -> tuple[list[Example], list[Example]]:
     """(kept, dropped): dropped ones get reason "duplicate" and a note naming the kept id."""
     index = _Index(threshold)
-    old_texts = [normalise(sample_text(e)) for e in existing]
+    old_texts = [normalise(e.text) for e in existing]
     for example, text, minhash in zip(existing, old_texts, _minhashes(old_texts)):
         index.add(example.id, text, minhash)
-    texts = [normalise(sample_text(e)) for e in examples]
+    texts = [normalise(e.text) for e in examples]
     minhashes = _minhashes(texts)
     dropped_ids: set[str] = set()
     for i in sorted(range(len(examples)), key=lambda i: _rank(examples[i])):

@@ -312,7 +312,7 @@ def _content_checks(example: Example, question_tokens: list[str], facts: _Facts,
         if share < IRRELEVANT_COVERAGE:
             notes.append(f"irrelevant: {share:.0%} of the question and answer words are in the source")
             reasons.append("irrelevant")
-    text = "\n".join(t.content for t in example.turns)
+    text = example.text
     problem = language.mismatch(text, example.context, config.target_language)
     if problem:
         notes.append(problem)

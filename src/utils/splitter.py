@@ -153,10 +153,6 @@ def _allocate(sizes: dict[str, int], share: float) -> dict[str, int]:
     return counts
 
 
-def _text(ex: Example) -> str:
-    return "\n".join(t.content for t in ex.turns)
-
-
 def _move_leaks(examples: list[Example], threshold: float, notes: list[str]) -> int:
     """Move validation samples that nearly duplicate a training sample into train; how many."""
     train = [ex for ex in examples if ex.split == "train"]
@@ -168,7 +164,7 @@ def _move_leaks(examples: list[Example], threshold: float, notes: list[str]) -> 
     except ImportError as exc:
         notes.append(f"contamination check skipped: near-duplicate search unavailable ({exc})")
         return 0
-    pairs = find_cross_duplicates([_text(e) for e in train], [_text(e) for e in validation],
+    pairs = find_cross_duplicates([e.text for e in train], [e.text for e in validation],
                                   threshold)
     leaked = {j for _, j in pairs}
     for j in leaked:
