@@ -295,11 +295,7 @@ async def _identify(plan: Plan, client) -> list[Example]:
 
     if not plan.config.agent.identify.use_llm:
         return _stable_ids(plan.extracted)  # stage 1 ran while the files were read
-    agent = IdentifyAgent(plan.config, client)
-    result = agent.run(plan.documents)
-    if asyncio.iscoroutine(result):
-        result = await result
-    return _stable_ids(list(result))
+    return _stable_ids(await IdentifyAgent(plan.config, client).arun(plan.documents))
 
 
 def _stable_ids(examples: list[Example]) -> list[Example]:
