@@ -225,3 +225,23 @@ def test_every_example_that_breaks_a_target_rule_is_rejected_not_only_the_first_
                 for i in range(250)]
     rejected, _ = _validate(SimpleNamespace(config=Config(), fmt="mistral"), examples)
     assert len(rejected) == 250
+
+
+def test_identify_with_the_llm_stage_keeps_only_what_the_documents_say(server, tmp_path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "campus.txt").write_text(
+        "Q: Where is the library?\nA: Next to the north gate, open 8 am to 10 pm.\n\n"
+        "Can I bring my bicycle to campus? Bicycles are allowed and can be parked at the racks "
+        "beside the north gate.\n", encoding="utf-8")
+    settings = {"input.directory": str(docs)}
+    code, plain, err = generate(write_config(tmp_path, mode="identify", output_name="plain",
+                                             **settings))
+    assert code == 0 and server.stats.requests == 0, err
+    code, result, err = generate(write_config(tmp_path, mode="identify", **settings,
+                                              **{"agent.identify.use_llm": True}))
+    assert code == 0, err
+    assert server.stats.requests > 0  # the unpatterned question went to the agent
+    # the fake agent answers with invented turns ("text 0"): none of them may be kept
+    assert all("text 0" not in e.text for e in stored("pipe"))
+    assert result["counts"]["samples"] == plain["counts"]["samples"] == 1
