@@ -25,6 +25,8 @@ MAX_YAML_ALIASES = 50  # a few anchors are fine; thousands are a "billion laughs
 
 PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")
 MODES = ("create", "identify", "hybrid", "free")
+SPLIT_STRATEGIES = ("random", "weighted")
+SPLIT_WEIGHT_BY = ("source", "keywords")
 EXPORT_FORMATS = ("native", "openai", "anthropic", "google", "mistral", "llama",
                   "mistral_instruct", "alpaca", "sharegpt")
 KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in PROVIDERS}
@@ -43,8 +45,8 @@ def _opt(default: Any = None, *, choices: tuple | None = None, min: float | None
 class SplitConfig:
     enabled: bool = True
     ratio: float = _opt(0.9, min=0.01, max=0.99)
-    strategy: str = _opt("weighted", choices=("random", "weighted"))
-    weight_by: str = _opt("source", choices=("source", "keywords"))
+    strategy: str = _opt("weighted", choices=SPLIT_STRATEGIES)
+    weight_by: str = _opt("source", choices=SPLIT_WEIGHT_BY)
     seed: int = 42
 
 

@@ -97,11 +97,13 @@ def domain_focus(examples: list[Example], config: QualityConfig) -> dict:
         return {"profile": None, "note": "no domain profile configured: set quality.domain "
                                          "(keywords, entities) in config.yaml to measure it"}
     terms: Counter[str] = Counter()
-    for example in examples:
-        terms.update(quality.domain_terms(f"{example.question}\n{example.answer}", profile))
+    without = 0
+    for example in examples:  # one lookup per example feeds both figures
+        found = quality.domain_terms(f"{example.question}\n{example.answer}", profile)
+        terms.update(found)
+        without += not found
     limit = config.thresholds.domain
     focused = sum(e.scores.get("domain", 0.0) >= limit for e in examples)
-    without = sum(not quality.domain_terms(f"{e.question}\n{e.answer}", profile) for e in examples)
     return {"profile": profile.name or "(unnamed)", "threshold": limit, "focused": focused,
             "share_focused": round(focused / len(examples), 4) if examples else 0.0,
             "without_any_term": without, "term_counts": dict(terms.most_common())}

@@ -14,12 +14,13 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from src.config import SPLIT_STRATEGIES, SPLIT_WEIGHT_BY, QualityConfig
 from src.errors import UsageError
 from src.persistence.models import Example
 
-STRATEGIES = ("random", "weighted")
-WEIGHT_BY = ("source", "keywords")
-DEFAULT_LEAK_THRESHOLD = 0.8
+STRATEGIES = SPLIT_STRATEGIES  # the config's choices, checked again for direct callers
+WEIGHT_BY = SPLIT_WEIGHT_BY
+DEFAULT_LEAK_THRESHOLD = QualityConfig.near_duplicate_threshold  # the config's default
 NO_GROUP = "(none)"
 RATIO_DRIFT_NOTE = 0.02  # mention the achieved ratio when it is this far from the one asked for
 
