@@ -83,8 +83,6 @@ class Processor:
         stored = db.load_examples(log.dataset_id, status=None)
         self.stored_ids = {ex.id for ex in stored}
         self.accepted = [ex for ex in stored if not ex.reasons]
-        self.new_count = 0
-        self.new_accepted = 0
         self.monitor = QualityMonitor(size, config.budget_usd)
         self.bar = tqdm(total=size, initial=min(len(self.accepted), size), desc="accepted",
                         unit="pair", file=sys.stderr, disable=not progress, dynamic_ncols=True)
@@ -94,7 +92,8 @@ class Processor:
         return len(self.accepted)
 
     def acceptance_rate(self, default: float) -> float:
-        return self.new_accepted / self.new_count if self.new_count >= 10 else default
+        scored, accepted = self.monitor.scored, self.monitor.accepted  # this run's new samples
+        return accepted / scored if scored >= 10 else default
 
     def on_progress(self, examples: list[Example]) -> None:
         """Called as each work item finishes (before scoring): keeps the live line moving."""
@@ -154,8 +153,6 @@ class Processor:
         accepted = [ex for ex in new if not ex.reasons]
         self.accepted += accepted
         self.stored_ids.update(ex.id for ex in new)
-        self.new_count += len(new)
-        self.new_accepted += len(accepted)
         for ex in new:
             self.monitor.update(example=ex, cost_usd=self._cost())
         self.bar.update(min(len(accepted), max(0, self.size - self.bar.n)))
