@@ -257,7 +257,8 @@ def finish_dataset(processor: Processor) -> Any:
     from src.utils.splitter import split
 
     db, config, log = processor.db, processor.config, processor.log
-    accepted = db.load_examples(log.dataset_id, "accepted")
+    everything = db.load_examples(log.dataset_id, status=None)  # once: later stages update these
+    accepted = [ex for ex in everything if not ex.reasons]
     if not accepted and log.failures:
         raise _nothing_produced(log)
     rejected, warnings = _validate(processor, accepted)
@@ -268,10 +269,9 @@ def finish_dataset(processor: Processor) -> Any:
                    leak_threshold=config.quality.near_duplicate_threshold)
     db.set_splits({ex.id: ex.split for ex in accepted})
     db.set_split_report(log.dataset_id, result.report())
-    everything = db.load_examples(log.dataset_id, status=None)
     db.add_coverage(log.dataset_id, _coverage_rows(processor, everything))
     db.refresh_totals(log.dataset_id)
-    name = db.get_dataset(log.dataset_id)["name"]
+    name = processor.name
     exported = export_dataset(name, db, fmt=config.output.format,
                               include_csv=config.output.include_csv,
                               include_stats=config.output.include_stats)
