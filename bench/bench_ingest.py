@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 import pdfplumber
 
-from src.utils.file_processor import read_document
+from src.ingest.file_processor import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 PDF_SOURCES = [ROOT.parent / "shared/corpus/pdf/federal-register-2020-17221.pdf",
@@ -34,7 +34,7 @@ BIG_TXT_MB = 100
 XLSX_ROWS = 150_000
 _MEASURE = """
 import json, resource, sys
-from src.utils.file_processor import iter_documents
+from src.ingest.file_processor import iter_documents
 docs, reasons = 0, []
 for result in iter_documents([sys.argv[1]]):
     docs += hasattr(result, "blocks")

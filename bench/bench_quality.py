@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from src.config import DomainProfile, QualityConfig
-from src.persistence.models import Example, Turn
-from src.utils import dedup, language, quality
+from src.models import Example, Turn
+from src.quality import dedup, language
+from src.quality import scores as quality
 
 SAMPLES = 100_000
 PER_CHUNK = 3

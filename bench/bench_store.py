@@ -6,9 +6,9 @@ import random
 import time
 from pathlib import Path
 
-from src.persistence.models import Example, Turn
+from src.export.exporter import export_dataset
+from src.models import Example, Turn
 from src.persistence.sqlite_client import Database
-from src.utils.exporter import export_dataset
 
 SAMPLES = 100_000
 BATCH = 2_000

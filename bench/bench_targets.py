@@ -10,9 +10,10 @@ import random
 import time
 from pathlib import Path
 
-from src.persistence.models import Example, Turn
-from src.utils import formatter, token_counter
-from src.utils.validator import validate_file
+from src.models import Example, Turn
+from src.targets import formatter
+from src.targets import tokens as token_counter
+from src.targets.validator import validate_file
 
 EXAMPLES = 100_000
 COUNT_EXAMPLES = 20_000

@@ -1,8 +1,30 @@
 """Every error the builder raises on purpose. Messages say what to do next.
 
 Only `src.main` (commands) and `src.cli.menu` catch `BuilderError` and show it; anything else that
-escapes is a bug and is logged with its traceback.
+escapes is a bug: logged with its traceback for users, and re-raised when `reraise_bugs()` (the
+test suite sets DATASET_BUILDER_RERAISE=1, as simonw/llm re-raises under pytest), so a bug can
+never pass a test as a polite message.
 """
+
+import os
+
+RERAISE_ENV = "DATASET_BUILDER_RERAISE"
+
+
+def reraise_bugs() -> bool:
+    """True when unexpected exceptions must surface as tracebacks (the test suite sets this)."""
+    return os.environ.get(RERAISE_ENV, "") not in ("", "0")
+
+
+def raised_by_our_code(exc: BaseException) -> bool:
+    """True when the innermost frame of `exc` is in src/ (a bug of ours, not a library's verdict)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_SRC)
+
+
+_SRC = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class BuilderError(Exception):
@@ -30,12 +52,6 @@ class InputFileError(BuilderError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
-
-
-class NotBuiltYet(BuilderError):
-    """A part of the tool that is not implemented yet."""
-
-    exit_code = 3
 
 
 class ProviderError(BuilderError):

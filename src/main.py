@@ -8,9 +8,10 @@ import sys
 
 from src.cli import console
 from src.cli.commands import COMMANDS
+from src.cli.menu import run_menu
 from src.config import load_env
-from src.errors import BuilderError
-from src.utils.logs import setup_logging
+from src.errors import BuilderError, reraise_bugs
+from src.logs import setup_logging
 
 log = logging.getLogger("src.main")
 
@@ -39,6 +40,8 @@ def run_command(name: str, args: argparse.Namespace) -> int:
         console.warn("Stopped by Ctrl-C. Work already saved is kept; run the same command to resume.")
         return 130
     except Exception as exc:  # a bug: keep the traceback in the log, not on the screen
+        if reraise_bugs():
+            raise
         log.exception("unexpected error in %s", name)
         console.error(f"Internal error ({exc.__class__.__name__}: {exc}). Details are in "
                       "memory/logs/builder.log; please report them.")
@@ -50,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     args = build_parser().parse_args(argv)
     if not args.command:
-        from src.cli.menu import run_menu
-
         return run_menu(args.menu_config)
     return run_command(args.command, args)
 

@@ -1,4 +1,5 @@
-"""Shared fixtures. Every test runs with its own data directory and no real API keys."""
+"""Shared fixtures. Every test runs with its own data directory, no real API keys, and bugs that
+surface as tracebacks instead of the polite "Internal error" users see."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATASET_BUILDER_HOME", str(home))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("DATASET_BUILDER_NO_DOTENV", "1")
+    monkeypatch.setenv("DATASET_BUILDER_RERAISE", "1")  # our bugs surface as tracebacks in tests
     for name in KEY_VARS:
         monkeypatch.delenv(name, raising=False)
     return home

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from src.persistence.models import Block, Document
+from src.models import Block, Document
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 

@@ -11,8 +11,8 @@ import pytest
 from src.config import db_path
 from src.errors import StorageError
 from src.main import main
+from src.models import Example, Turn
 from src.persistence import backup
-from src.persistence.models import Example, Turn
 from src.persistence.sqlite_client import Database
 
 

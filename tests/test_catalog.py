@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from src.errors import ConfigError
-from src.providers import catalog
-from src.providers.targets import TARGETS, get_target
+from src.providers import prices
+from src.targets import catalog
+from src.targets.target import TARGETS, get_target
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "provider_specs.md"
 
@@ -90,10 +91,10 @@ def test_size_cap_by_training_tokens(monkeypatch):
 
 
 def test_agent_prices():
-    assert catalog.agent_price("openai", "gpt-4o-mini") == (0.15, 0.60)
-    assert catalog.agent_price("anthropic", "claude-haiku-4-5-20251001") == (1.00, 5.00)
-    assert catalog.agent_price("openai", "no-such-model") is None
-    for key, (inp, out, source, as_of) in catalog.AGENT_PRICE_SOURCES.items():
+    assert prices.agent_price("openai", "gpt-4o-mini") == (0.15, 0.60)
+    assert prices.agent_price("anthropic", "claude-haiku-4-5-20251001") == (1.00, 5.00)
+    assert prices.agent_price("openai", "no-such-model") is None
+    for key, (inp, out, source, as_of) in prices.AGENT_PRICE_SOURCES.items():
         assert inp > 0 and out > 0 and source and as_of, key
 
 
@@ -112,7 +113,7 @@ def test_targets_interface():
 
 
 def test_target_validate_dataset_takes_examples_records_or_path(tmp_path):
-    from src.persistence.models import Example, Turn
+    from src.models import Example, Turn
 
     examples = [Example(turns=[Turn("user", f"q{i}"), Turn("assistant", f"a{i}")]) for i in range(12)]
     target = get_target("openai")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.persistence.models import Document
-from src.utils.chunker import chunk_document, sentence_spans, span_location
-from src.utils.readers.common import DocBuilder
+from src.ingest.chunker import chunk_document, sentence_spans, span_location
+from src.ingest.readers.common import DocBuilder
+from src.models import Document
 
 
 def words(text: str) -> int:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from src.main import main
-from src.persistence.models import Example, Turn
-from src.utils import formatter
+from src.models import Example, Turn
+from src.targets import formatter
 
 
 def dataset(path: Path, n: int = 12, fmt: str = "openai", extra: list[str] | None = None) -> Path:

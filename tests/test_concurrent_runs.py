@@ -80,7 +80,7 @@ def test_two_runs_with_the_same_name_do_not_corrupt_or_duplicate(tmp_path: Path)
 
 
 def test_a_second_run_of_the_same_dataset_is_refused_while_the_first_holds_it(tmp_path) -> None:
-    from src.pipeline import dataset_lock
+    from src.pipeline.run import dataset_lock
     from tests.pipeline_helpers import generate
 
     config = write_config(tmp_path, mode="identify", output_name="busy")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from src.persistence.models import Document, Example
-from src.utils.conversation_detector import detect, keywords, question_type
-from src.utils.detectors.lines import norm
+from src.detect.conversations import detect, keywords, question_type
+from src.detect.lines import norm
+from src.models import Document, Example
 from tests.labelled_set import blocks_doc, labels, load_case, pages_doc, rows_doc, slides_doc, text_doc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +196,7 @@ def test_document_offsets_are_trusted_even_when_blocks_are_not_contiguous() -> N
 
 # ------------------------------------------------------------------ real files through ingestion
 
-file_processor = pytest.importorskip("src.utils.file_processor")
+file_processor = pytest.importorskip("src.ingest.file_processor")
 SAMPLES = ROOT / "demo" / "samples"
 
 
@@ -249,7 +249,7 @@ def test_spacelog_timestamped_turns_stay_multi_turn_and_verbatim() -> None:
 
 
 def test_soft_wrapped_answer_lines_are_joined_but_lists_and_code_keep_their_breaks() -> None:
-    from src.utils.detectors.lines import unwrap
+    from src.detect.lines import unwrap
 
     assert unwrap("Applications close on 30 June. Late ones\nare reviewed until 15 July.") == \
         "Applications close on 30 June. Late ones are reviewed until 15 July."

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from src.utils.validator import validate_file
+from src.targets.validator import validate_file
 from tests.fake_llm_server import FakeLLMServer, FakeRequest
 from tests.grounded_responder import grounded_responder
 from tests.pipeline_helpers import (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from src.persistence.models import Example, Turn
-from src.utils import dedup
+from src.models import Example, Turn
+from src.quality import dedup
 
 ANSWER = ("The tuition fee for B.Tech Computer Science at Sharda University is 120000 rupees per "
           "year, and students with an HSC GPA of 5.0 receive a fifty percent scholarship on tuition. "

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from src.cli.render import error_summary
 from src.config import QualityConfig, db_path, output_root
 from src.main import main
-from src.persistence.models import Example, Turn
+from src.models import Example, Turn
 from src.persistence.sqlite_client import Database
-from src.utils import dedup, error_analysis, quality
+from src.quality import dedup, error_analysis
+from src.quality import scores as quality
 
 SOURCE = ("Sharda University charges a tuition fee of ₹1,20,000 per year for B.Tech Computer Science. "
           "Students with HSC GPA 5.0 receive a 50% scholarship. The application deadline is 30 June 2025.")
@@ -76,7 +78,7 @@ def test_distributions_and_recommendations() -> None:
 def test_empty_dataset_and_all_accepted() -> None:
     report = error_analysis.analyze([])
     assert report["total"] == 0 and report["categories"] == {} and report["recommendations"] == []
-    assert "nothing was rejected" in error_analysis.summary_lines(report)[-1]
+    assert "nothing was rejected" in error_summary(report)[-1]
 
 
 def test_write_report_creates_folders(tmp_path: Path) -> None:

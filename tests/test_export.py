@@ -10,10 +10,10 @@ import pytest
 
 from src.config import db_path, output_root
 from src.errors import UsageError
+from src.export.exporter import csv_safe, export_dataset
 from src.main import main
-from src.persistence.models import Example, Turn
+from src.models import Example, Turn
 from src.persistence.sqlite_client import Database
-from src.utils.exporter import csv_safe, export_dataset
 
 
 def make_examples(n: int, split_every: int | None = 5) -> list[Example]:
@@ -158,7 +158,7 @@ def test_export_of_an_unknown_dataset_says_how_to_list(capsys: pytest.CaptureFix
     ("openai", "gpt-4o-mini-2024-07-18"), ("mistral", "open-mistral-7b"),
     ("google", "gemini-2.5-flash"), ("anthropic", "claude-3-haiku-20240307")])
 def test_exported_files_pass_validate_for_their_target(provider: str, model: str) -> None:
-    validator = pytest.importorskip("src.utils.validator")
+    validator = pytest.importorskip("src.targets.validator")
     with Database(db_path()) as db:
         ds = db.upsert_dataset("target", provider, model, "identify", {})
         db.save_examples(ds, make_examples(60))

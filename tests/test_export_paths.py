@@ -8,7 +8,7 @@ import pytest
 
 from src.config import output_root
 from src.errors import UsageError
-from src.utils.paths import StagedFiles, dataset_dir, safe_output_name
+from src.export.paths import StagedFiles, dataset_dir, safe_output_name
 
 
 @pytest.mark.parametrize(("name", "expected"), [

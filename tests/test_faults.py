@@ -18,8 +18,8 @@ import pytest
 from src.agents.base_agent import stable_id
 from src.config import db_path, load_config
 from src.main import main
-from src.pipeline import MAX_PASSES, prepare
-from src.stages import dataset_sample_id
+from src.pipeline.plan import MAX_PASSES, prepare
+from src.pipeline.processor import dataset_sample_id
 from tests.fake_llm_server import FakeLLMServer, FakeRequest
 from tests.grounded_responder import grounded_responder
 from tests.pipeline_helpers import (

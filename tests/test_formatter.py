@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from src.errors import ConfigError
-from src.persistence.models import Example, Turn
-from src.utils import formatter
+from src.models import Example, Turn
+from src.targets import formatter
 
 
 def example(turns: int = 1, system: str | None = "Answer from the context.") -> Example:
@@ -107,7 +107,7 @@ def test_google_lines_parse_with_google_genai_types():
 def test_mistral_lines_pass_mistral_common_finetuning_validation(turns, system):
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
 
-    from src.utils.token_counter import mistral_tokenizer
+    from src.targets.tokens import mistral_tokenizer
 
     rec = formatter.format_example(example(turns, system), "mistral")
     mistral_tokenizer("mistral_v3").encode_chat_completion(

@@ -8,8 +8,8 @@ from typing import Any
 
 from src.agents.identify_agent import IdentifyAgent, ambiguous_passages
 from src.config import PROJECT_ROOT, Config
+from src.detect.lines import norm
 from src.errors import BadReply
-from src.utils.detectors.lines import norm
 from tests.labelled_set import labels, load_case, text_doc
 
 AMBIGUOUS = ("# Visitor information\n\nQ: Where is reception?\nA: In building A, ground floor.\n\n"

@@ -11,9 +11,9 @@ import pytest
 
 from src.config import InputConfig
 from src.errors import InputFileError
-from src.persistence.models import Document, IngestFailure
-from src.utils.file_processor import iter_documents, read_document
-from src.utils.readers import safety
+from src.ingest.file_processor import iter_documents, read_document
+from src.ingest.readers import safety
+from src.models import Document, IngestFailure
 from tests.conftest import DATA
 
 CORPUS = DATA / "corpus"

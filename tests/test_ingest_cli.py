@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from src.ingest.file_processor import read_document, summarize
 from src.main import main
-from src.persistence.models import IngestFailure
-from src.utils.file_processor import read_document, summarize
+from src.models import IngestFailure
 from tests.conftest import DATA
 
 CORPUS = DATA / "corpus"

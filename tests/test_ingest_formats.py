@@ -8,8 +8,8 @@ import pytest
 
 from src.config import InputConfig
 from src.errors import InputFileError
-from src.persistence.models import Document
-from src.utils.file_processor import read_document
+from src.ingest.file_processor import read_document
+from src.models import Document
 from tests.conftest import DATA, corpus_file
 
 CORPUS = DATA / "corpus"

@@ -9,12 +9,12 @@ import openpyxl
 import pytest
 
 from src.errors import InputFileError
-from src.persistence.models import Block, IngestFailure
-from src.utils.file_processor import iter_documents, read_document
-from src.utils.readers import budget
-from src.utils.readers.budget import MemoryBudget
-from src.utils.readers.common import clean_text
-from src.utils.readers.rows import RowBlock
+from src.ingest.file_processor import iter_documents, read_document
+from src.ingest.readers import budget
+from src.ingest.readers.budget import MemoryBudget
+from src.ingest.readers.common import clean_text
+from src.ingest.readers.rows import RowBlock
+from src.models import Block, IngestFailure
 
 
 def test_docx_bold_heading_list_and_header_dropped(tmp_path: Path) -> None:

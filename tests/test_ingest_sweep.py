@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.persistence.models import Document, IngestFailure
-from src.utils.file_processor import iter_documents, read_document
+from src.ingest.file_processor import iter_documents, read_document
+from src.models import Document, IngestFailure
 from tests.conftest import SHARED_CORPUS
 
 pytestmark = pytest.mark.slow  # reads all 60 files (~15 s)

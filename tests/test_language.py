@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from src.utils import language
+from src.quality import language
 
 TEXTS = {
     "en": "The tuition fee for B.Tech at Sharda University is 1,20,000 rupees per year.",

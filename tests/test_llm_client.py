@@ -17,8 +17,8 @@ import pytest
 from src.config import Config
 from src.errors import AuthError, BadReply, BudgetExhausted, ProviderUnavailable
 from src.persistence.sqlite_client import Database
-from src.providers.catalog import agent_price
 from src.providers.llm_client import LLMClient, estimate, failure_category
+from src.providers.prices import agent_price
 from tests.fake_llm_server import FakeLLMServer, fake_llm_fixture  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from src.cli.settings_editor import Session
 from src.config import Config, db_path, load_config, parse_config
 from src.persistence.backup import backup_database
 from src.persistence.sqlite_client import Database
-from src.providers import targets
+from src.targets import target as targets
 
 ROOT = Path(__file__).resolve().parent.parent
 CTRL_C = KeyboardInterrupt  # an answer that makes the input stub raise KeyboardInterrupt
@@ -30,8 +30,8 @@ split: {enabled: true, ratio: 0.8, strategy: "weighted", weight_by: "source", se
 input:
   directory: "{input}"   # where the documents are
 """
-PIPELINE_PARTS = ("src.utils.monitor", "src.agents.identify_agent", "src.utils.error_analysis")
-LLM_PARTS = ("src.providers.llm_client:estimate", "src.utils.chunker:chunk_document")
+PIPELINE_PARTS = ("src.quality.monitor", "src.agents.identify_agent", "src.quality.error_analysis")
+LLM_PARTS = ("src.providers.llm_client:estimate", "src.ingest.chunker:chunk_document")
 
 
 class Script:
@@ -117,7 +117,8 @@ def test_broken_config_offers_defaults_or_stops(monkeypatch, capsys, tmp_path):
     assert f"Fix {broken}" in err
 
 
-def test_unexpected_error_is_logged_and_the_menu_goes_on(caplog, capsys, config_file):
+def test_unexpected_error_is_logged_and_the_menu_goes_on(caplog, capsys, config_file, monkeypatch):
+    monkeypatch.delenv("DATASET_BUILDER_RERAISE")  # as users run it
     session = Session(config_file, Config(), Config())
 
     def broken_action(s: Session) -> None:
@@ -271,7 +272,7 @@ def test_dataset_entries_with_no_datasets(monkeypatch, capsys, config_file):
 
 
 def test_stats_and_export_of_a_stored_dataset(monkeypatch, capsys, config_file, isolated_home):
-    from src.persistence.models import Example, Turn
+    from src.models import Example, Turn
 
     with Database(db_path()) as db:
         dataset_id = db.upsert_dataset("stored", "openai", "gpt-4o-mini", "identify", {})
@@ -413,3 +414,13 @@ def test_a_damaged_database_is_reported_at_start_with_the_way_out(monkeypatch, c
     _, err, _ = drive(monkeypatch, capsys, ["6"], config_file)
     assert f"The database {database} is damaged" in err
     assert "move the file away" in err  # no backup yet: says how to start afresh
+
+
+def test_unexpected_error_surfaces_under_tests(config_file):
+    session = Session(config_file, Config(), Config())
+
+    def broken_action(s: Session) -> None:
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError):
+        menu._guarded(broken_action, session)

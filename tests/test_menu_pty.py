@@ -10,7 +10,7 @@ import pexpect
 import pytest
 
 from src.config import KEY_ENV, load_config
-from src.providers import targets
+from src.targets import target as targets
 from tests.conftest import KEY_VARS
 from tests.test_menu import needs_pipeline
 

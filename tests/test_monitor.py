@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from src.persistence.models import Example, Turn
-from src.utils.monitor import QualityMonitor
+from src.models import Example, Turn
+from src.quality.monitor import QualityMonitor
 
 
 def scored(overall: float, rejected: bool = False) -> Example:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from src.utils.validator import validate_file
+from src.targets.validator import validate_file
 from tests.fake_llm_server import FakeLLMServer
 from tests.grounded_responder import SENTENCE, grounded_responder
 from tests.pipeline_helpers import SAMPLES, generate, point_env_at, stored, write_config
@@ -207,7 +207,7 @@ def test_documents_too_short_to_chunk_say_which_setting_to_change(server, tmp_pa
 
 def test_the_plan_warns_before_the_run_when_the_size_is_below_the_targets_minimum(tmp_path) -> None:
     from src.config import load_config
-    from src.pipeline import prepare
+    from src.pipeline.plan import prepare
 
     config = load_config(write_config(tmp_path, mode="identify", provider="anthropic",
                                       model="claude-3-haiku", dataset_size=10))
@@ -218,8 +218,8 @@ def test_every_example_that_breaks_a_target_rule_is_rejected_not_only_the_first_
     from types import SimpleNamespace
 
     from src.config import Config
-    from src.persistence.models import Example, Turn
-    from src.stages import _validate
+    from src.models import Example, Turn
+    from src.pipeline.finish import _validate
 
     examples = [Example(turns=[Turn("user", f"Question {i}?"), Turn("assistant", "   ")])
                 for i in range(250)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from src.config import DomainProfile, QualityConfig, Thresholds, Weights
-from src.persistence.models import Example, Turn
-from src.utils import quality
+from src.models import Example, Turn
+from src.quality import scores as quality
 
 SOURCE = (
     "Sharda University in Greater Noida admits Bangladeshi students to B.Tech programmes. Applicants "

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from src.cli.render import quality_summary
 from src.config import Config, DomainProfile, QualityConfig
 from src.errors import InputFileError
-from src.utils import quality_report
+from src.quality import file_report as quality_report
 
 SOURCE = ("Sharda University charges a tuition fee of ₹1,20,000 per year for B.Tech Computer Science. "
           "Students with HSC GPA 5.0 receive a 50% scholarship on tuition, and halal food is served.")
@@ -98,7 +99,7 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_summary_lines_are_readable(tmp_path: Path) -> None:
     report = quality_report.score_jsonl(write(tmp_path, RECORDS, extra="oops\n"), Config(), 0.5)
-    text = "\n".join(quality_report.summary_lines(report))
+    text = "\n".join(quality_summary(report))
     assert "Quality of 6 examples (threshold 0.50)" in text
     assert "hallucinated_figures 1" in text
     assert "1 unreadable lines (first: line 7" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.utils.redact import iban_ok, luhn_ok, redact
+from src.ingest.redact import iban_ok, luhn_ok, redact
 
 
 @pytest.mark.parametrize("text, kind", [

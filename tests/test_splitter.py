@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from src.errors import UsageError
-from src.persistence.models import Example, Turn
-from src.utils.splitter import distribution, format_distribution, split
+from src.export.splitter import distribution, format_distribution, split
+from src.models import Example, Turn
 
 WORDS = ("tuition scholarship visa hostel exam campus deadline transcript embassy rupee "
          "semester faculty library admission interview passport medical insurance").split()

@@ -13,7 +13,7 @@ import pytest
 
 from src.config import Config, db_path
 from src.errors import DatasetNotFound
-from src.persistence.models import CoverageRow, Example, Turn
+from src.models import CoverageRow, Example, Turn
 from src.persistence.sqlite_client import MIGRATIONS, Database, scrub_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +159,7 @@ def test_deleting_a_dataset_cascades() -> None:
 
 WRITER = textwrap.dedent("""
     import sys
-    from src.persistence.models import Example, Turn
+    from src.models import Example, Turn
     from src.persistence.sqlite_client import Database
     tag = sys.argv[2]
     with Database(sys.argv[1]) as db:

@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from src.cli.render import BAR_WIDTH, render_histogram
+from src.cli.render import render_stats as render
 from src.config import db_path
+from src.export.stats import dataset_stats, histogram, token_summary
 from src.main import main
-from src.persistence.models import CoverageRow, Example, Turn
+from src.models import CoverageRow, Example, Turn
 from src.persistence.sqlite_client import Database
-from src.utils.stats import BAR_WIDTH, dataset_stats, histogram, render, render_histogram, token_summary
 
 
 def example(i: int, source: str, keyword: str, split: str = "train", **kw: object) -> Example:

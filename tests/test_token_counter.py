@@ -22,8 +22,8 @@ import quicktok
 import tiktoken
 from tiktoken_ext import openai_public
 
-from src.persistence.models import Example, Turn
-from src.utils import token_counter as tc
+from src.models import Example, Turn
+from src.targets import tokens as tc
 
 TEXTS: dict[str, str] = json.loads(
     (Path(__file__).parent / "data" / "tokens" / "texts.json").read_text(encoding="utf-8"))

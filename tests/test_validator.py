@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.persistence.models import Example, Turn
-from src.providers import catalog
-from src.utils import formatter, validator
+from src.models import Example, Turn
+from src.targets import catalog, formatter, validator
 
 TARGETS = [("openai", "gpt-4o-mini"), ("anthropic", "claude-3-haiku"), ("google", "gemini-2.5-flash"),
            ("mistral", "open-mistral-7b"), ("llama", "llama-3.1-8b"), ("mistral", "open-mistral-nemo"),
@@ -138,7 +137,7 @@ def test_file_size_limit(tmp_path):
 def test_mistral_lines_agree_with_mistral_common():
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
 
-    from src.utils.token_counter import mistral_tokenizer
+    from src.targets.tokens import mistral_tokenizer
 
     tok = mistral_tokenizer("mistral_v3")
     cases = [[{"role": "user", "content": "q"}],  # ends with user
@@ -162,7 +161,7 @@ def test_unknown_model_and_missing_file():
 def test_mistral_token_totals_equal_mistral_common(tmp_path, model):
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
 
-    from src.utils.token_counter import mistral_tokenizer
+    from src.targets.tokens import mistral_tokenizer
 
     lines = records("mistral", 30) + [{"messages": [
         {"role": "system", "content": "  Spaced  system\tprompt "},

@@ -17,7 +17,9 @@ from typing import Any, TypeVar
 
 from src.config import PROJECT_ROOT, Config
 from src.errors import AuthError, BadReply, BudgetExhausted, ConfigError, ProviderError
-from src.persistence.models import Chunk, Example, Turn
+from src.models import Chunk, Example, Turn
+from src.persistence.sqlite_client import Database
+from src.providers.llm_client import LLMClient, failure_category
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,8 +97,6 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
             output.failures.append(ItemFailure(item_id(item), category, str(exc)))
             return
         except ProviderError as exc:
-            from src.providers.llm_client import failure_category
-
             output.failures.append(ItemFailure(item_id(item), failure_category(exc), str(exc)))
             chunk = getattr(item, "chunk", item)  # work items are chunks or slots of one
             if isinstance(exc, BadReply) and isinstance(chunk, Chunk):
@@ -145,8 +145,6 @@ def _spread(group: list[Chunk]) -> list[Chunk]:
     return order
 
 
-def client_for(config: Config, db: Any) -> Any:
-    """The agent LLM client for this config (imported here so identify mode needs no SDKs)."""
-    from src.providers.llm_client import LLMClient
-
+def client_for(config: Config, db: Database | None) -> LLMClient:
+    """The agent LLM client for this config (its SDK is imported only when a request is made)."""
     return LLMClient(config, db)

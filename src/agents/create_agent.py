@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from src.agents.base_agent import AgentOutput, load_prompt, run_items, stable_id
 from src.config import Config, CreateConfig
 from src.errors import BadReply
-from src.persistence.models import Chunk, Example, Turn
+from src.models import Chunk, Example, Turn
 
 QUESTION_SCHEMA = {
     "type": "object",

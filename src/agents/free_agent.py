@@ -11,7 +11,7 @@ from __future__ import annotations
 from src.agents.base_agent import AgentOutput, run_items, stable_id
 from src.agents.create_agent import Slot
 from src.config import Config, project_path
-from src.persistence.models import Example, Turn
+from src.models import Example, Turn
 
 FREE_SCHEMA = {
     "type": "object",

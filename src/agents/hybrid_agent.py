@@ -8,7 +8,7 @@ near-duplicate that still slips through (across both halves).
 from __future__ import annotations
 
 from src.agents.create_agent import Slot
-from src.persistence.models import Example
+from src.models import Example
 
 
 def hybrid_targets(size: int, generation_ratio: float) -> tuple[int, int]:

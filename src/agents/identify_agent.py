@@ -19,12 +19,11 @@ from tqdm import tqdm
 
 from src.agents.base_agent import client_for, load_prompt
 from src.config import Config
+from src.detect.conversations import detect, to_example
+from src.detect.lines import Found, norm
+from src.detect.tabular import locate
 from src.errors import AuthError, BudgetExhausted, ProviderError
-from src.persistence.models import Document, Example
-from src.utils.conversation_detector import detect, to_example
-from src.utils.detectors import Found
-from src.utils.detectors.lines import norm
-from src.utils.detectors.tabular import locate
+from src.models import Document, Example
 
 log = logging.getLogger(__name__)
 PROMPT_FILE = "system/identify_mode.txt"

@@ -11,8 +11,8 @@ import sys
 
 from colorama import Fore, Style
 
-from src.utils.logs import mask_secrets
-from src.utils.text_table import text_table
+from src.cli.text_table import text_table
+from src.logs import mask_secrets
 
 
 def _color_on(stream: object) -> bool:

@@ -9,16 +9,17 @@ anything unexpected logged with its traceback, and the menu carries on either wa
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from src.cli import console, prompts
+from src.agents.free_agent import load_free_prompt, save_free_prompt
+from src.cli import console, prompts, reports
 from src.cli import settings_editor as editor
+from src.cli.commands import list_datasets as list_command
 from src.cli.prompts import Cancelled
+from src.cli.render import error_summary, render_stats
 from src.cli.settings_editor import Session
 from src.config import (
     EXPORT_FORMATS,
@@ -31,7 +32,19 @@ from src.config import (
     load_config,
     project_path,
 )
-from src.errors import BuilderError, ConfigError, NotBuiltYet
+from src.errors import BuilderError, ConfigError, reraise_bugs
+from src.export.error_report import analyze_dataset
+from src.export.exporter import export_dataset
+from src.export.paths import safe_output_name
+from src.export.stats import dataset_stats
+from src.ingest.file_processor import iter_documents
+from src.models import IngestFailure
+from src.persistence import backup
+from src.persistence.sqlite_client import Database
+from src.pipeline.plan import prepare
+from src.pipeline.run import execute
+from src.targets.catalog import validate_dataset_size
+from src.targets.validator import validate_file as validate_jsonl
 
 log = logging.getLogger("src.cli.menu")
 TITLE = "=== Fine-Tuning Dataset Builder ==="
@@ -39,23 +52,6 @@ MAX_ISSUES_SHOWN = 20
 
 
 Action = Callable[[Session], None]
-
-
-def _module(name: str) -> ModuleType:
-    """Import a part of the tool; a missing part becomes a NotBuiltYet message, not a crash."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        log.warning("cannot import %s: %s", name, exc)
-        raise NotBuiltYet(f"This part of the tool is not available in this copy ({name}: {exc}). "
-                          "Update the project; the other menu entries still work.") from None
-
-
-def _function(module: str, name: str) -> Callable[..., Any]:
-    function = getattr(_module(module), name, None)
-    if function is None:
-        raise NotBuiltYet(f"{module}.{name} is not available in this copy yet; update the project.")
-    return function
 
 
 def _guarded(action: Action, session: Session) -> None:
@@ -69,9 +65,10 @@ def _guarded(action: Action, session: Session) -> None:
     except BuilderError as exc:
         console.error(str(exc))
     except Exception as exc:  # a bug: traceback to the log, one line to the user
+        if reraise_bugs():
+            raise
         log.exception("unexpected error in menu action %s", getattr(action, "__name__", action))
-        what = f"{exc.__class__.__name__}: {exc}" if isinstance(exc, ImportError) else (
-            exc.__class__.__name__)
+        what = exc.__class__.__name__
         console.error(f"Something went wrong ({what}). The details are in "
                       f"{home() / 'memory' / 'logs' / 'builder.log'}; the menu carries on.")
 
@@ -118,7 +115,7 @@ def _set_mode(s: Session) -> None:
             "Share of created samples (0-1; the rest is identified)",
             s.config.agent.hybrid.generation_ratio, 0.0, 1.0)
     s.update(changes)
-    if mode == "free" and not _function("src.agents.free_agent", "load_free_prompt")(s.config):
+    if mode == "free" and not load_free_prompt(s.config):
         console.info(f"No instructions in {s.config.agent.free.prompt_file} yet: you will type "
                      "them when you generate.")
     hint = editor.key_hint(agent_choice(s.config)[0], s.config) if mode != "identify" else None
@@ -129,11 +126,10 @@ def _set_mode(s: Session) -> None:
 
 def _set_size(s: Session) -> None:
     desired = prompts.ask_size("Desired number of samples", s.config.dataset_size)
-    decision = _function("src.providers.catalog", "validate_dataset_size")(
-        desired, s.config.provider, s.config.model)
+    decision = validate_dataset_size(desired, s.config.provider, s.config.model)
     if decision.capped:
         console.warn(decision.message)
-    for warning in getattr(decision, "warnings", []):
+    for warning in decision.warnings:
         console.warn(warning)
     s.update({"dataset_size": decision.size})
     console.success(f"Dataset size: {decision.size:,}.")
@@ -167,8 +163,7 @@ def _set_agent(s: Session) -> None:
 
 
 def _set_names(s: Session) -> None:
-    safe_name = _function("src.utils.paths", "safe_output_name")
-    name = prompts.ask_until("Dataset name (its folder under output_datasets/)", safe_name,
+    name = prompts.ask_until("Dataset name (its folder under output_datasets/)", safe_output_name,
                              default=s.config.output_name)
     folder = prompts.ask_input_folder("Input folder or file", s.config.input.directory)
     s.update({"output_name": name, "input.directory": folder})
@@ -190,16 +185,14 @@ def configure(s: Session) -> None:
 def _free_prompt(s: Session) -> str:
     text = prompts.ask_free_instructions()
     if prompts.confirm(f"Save these instructions to {s.config.agent.free.prompt_file}?", True):
-        path = _function("src.agents.free_agent", "save_free_prompt")(s.config, text)
+        path = save_free_prompt(s.config, text)
         console.success(f"Saved to {path}.")
     return text
 
 
 def generate(s: Session) -> None:
     """Generate Dataset: read the input, show the plan and estimate, confirm, run, summarize."""
-    pipeline = _module("src.pipeline")
-    reports = _module("src.cli.reports")
-    plan = pipeline.prepare(s.config)
+    plan = prepare(s.config)
     if s.config.mode == "free" and not plan.free_prompt:
         console.info(f"Free mode needs instructions and {s.config.agent.free.prompt_file} has none.")
         plan.free_prompt = _free_prompt(s)  # the files are read and chunked already
@@ -210,7 +203,7 @@ def generate(s: Session) -> None:
         console.info("Not started.")
         return
     try:
-        result = pipeline.execute(plan)
+        result = execute(plan)
     except KeyboardInterrupt:
         console.warn(f"Stopped by Ctrl-C. The samples made so far are saved in dataset "
                      f"{s.config.output_name!r}. To resume, choose Generate Dataset again with the "
@@ -222,8 +215,8 @@ def generate(s: Session) -> None:
 
 # ---------------------------------------------------------------- 3, 4 and other dataset entries
 
-def _open_db() -> Any:
-    return _module("src.persistence.sqlite_client").Database(db_path())
+def _open_db() -> Database:
+    return Database(db_path())
 
 
 def _choose_dataset(title: str) -> str | None:
@@ -242,9 +235,8 @@ def view_stats(s: Session) -> None:
     name = _choose_dataset("View statistics of which dataset?")
     if name is None:
         return
-    stats = _module("src.utils.stats")
     with _open_db() as db:
-        console.out(stats.render(stats.dataset_stats(db, name)))
+        console.out(render_stats(dataset_stats(db, name)))
 
 
 def export(s: Session) -> None:
@@ -254,7 +246,7 @@ def export(s: Session) -> None:
         return
     fmt = prompts.ask_export_format(EXPORT_FORMATS, s.config.output.format)
     with _open_db() as db:
-        result = _function("src.utils.exporter", "export_dataset")(name, db, fmt=fmt)
+        result = export_dataset(name, db, fmt=fmt)
     console.success(f"Exported {name!r} as {result.fmt}:")
     for kind, path in result.files.items():
         console.out(f"  {kind}: {path}")
@@ -265,9 +257,8 @@ def analyze_errors(s: Session) -> None:
     name = _choose_dataset("Analyze the rejected samples of which dataset?")
     if name is None:
         return
-    analysis = _module("src.utils.error_analysis")
-    report, paths = analysis.analyze_dataset(name)
-    for line in analysis.summary_lines(report):
+    report, paths = analyze_dataset(name)
+    for line in error_summary(report):
         console.out(line)
     for path in paths:
         console.success(f"Report written to {path}")
@@ -275,9 +266,7 @@ def analyze_errors(s: Session) -> None:
 
 def list_datasets(s: Session) -> None:
     """List the stored datasets."""
-    from src.cli.commands import list_datasets as command
-
-    command.run(argparse.Namespace(json=False))
+    list_command.run(argparse.Namespace(json=False))
 
 
 def validate_file(s: Session) -> None:
@@ -286,7 +275,7 @@ def validate_file(s: Session) -> None:
     provider, model = s.config.provider, s.config.model
     if not prompts.confirm(f"Check it against {provider}/{model}?", default=True):
         provider, model = prompts.ask_target(provider, model)
-    report = _function("src.utils.validator", "validate_file")(path, provider, model)
+    report = validate_jsonl(path, provider, model)
     data = report.to_dict()
     for severity, issues in (("error", report.errors), ("warning", report.warnings)):
         for issue in issues[:MAX_ISSUES_SHOWN]:
@@ -306,7 +295,6 @@ def validate_file(s: Session) -> None:
 
 def restore_backup(s: Session) -> None:
     """Restore the database from one of its automatic backups."""
-    backup = _module("src.persistence.backup")
     found = backup.list_backups()
     if not found:
         console.info(f"No backups yet in {backup.backups_dir()}: one is made before every run.")
@@ -325,10 +313,9 @@ def restore_backup(s: Session) -> None:
 def preview_inputs(s: Session) -> None:
     """Process input files: what the tool reads from each file, or why it skips it."""
     folder = prompts.ask_input_folder("Folder or file to read", s.config.input.directory)
-    iter_documents = _function("src.utils.file_processor", "iter_documents")
     read = skipped = 0
     for doc in iter_documents([project_path(folder)], s.config.input):
-        if hasattr(doc, "reason"):
+        if isinstance(doc, IngestFailure):
             skipped += 1
             console.out(f"  skipped {doc.path}: {doc.reason}")
             continue
@@ -386,7 +373,7 @@ def run_menu(config_path: str | Path | None = None) -> int:
         return 0
     if session is None:
         return 2
-    damaged = _module("src.persistence.backup").check_integrity(db_path())
+    damaged = backup.check_integrity(db_path())
     if damaged:
         console.error(damaged.replace("with `python -m src.main restore`",
                                       "with entry 10, Restore a database backup"))

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TypeVar
 
 from src.cli import console
 from src.config import PROJECT_ROOT, project_path
-from src.errors import ConfigError, NotBuiltYet, UsageError
+from src.errors import ConfigError, UsageError
+from src.targets import catalog
+from src.targets.target import TARGETS
 
 
 class Cancelled(Exception):
@@ -239,33 +240,22 @@ FORMAT_NOTES = {"native": "the target's own JSONL", "openai": "OpenAI chat messa
                 "sharegpt": "conversations with from/value"}
 
 
-def _catalog() -> tuple[ModuleType, dict]:
-    try:
-        from src.providers import catalog, targets
-    except ImportError as exc:
-        raise NotBuiltYet(f"The target catalog is not available in this copy ({exc}); "
-                          "update the project.") from None
-    return catalog, targets.TARGETS
-
-
 def model_line(provider: str, model: str) -> str:
     """One catalog model: id, label, token limit, example cap, training price, lifecycle status."""
-    catalog, _ = _catalog()
     spec = catalog.get_model(provider, model)
     price = (f"${spec.training_price_per_1m:g}/1M training tokens"
              if spec.training_price_per_1m is not None else "training price not published")
     most = f", up to {spec.max_examples:,} examples" if spec.max_examples else ""
-    status = catalog.status(spec) if hasattr(catalog, "status") else "active"
+    status = catalog.status(spec)
     return (f"{spec.model} ({spec.label}): {spec.max_tokens_per_example:,} tokens/example"
             f"{most}; {price}" + (f" [{status}]" if status != "active" else ""))
 
 
 def ask_target(provider: str, model: str) -> tuple[str, str]:
     """A provider, then one of its catalog models; warns about a retiring or retired target."""
-    catalog, targets = _catalog()
     provider = ask_option("Target provider (the model the dataset is FOR)",
-                          [(p, getattr(targets[p], "label", "")) for p in targets], provider)
-    models = targets[provider].get_models()
+                          [(p, target.label) for p, target in TARGETS.items()], provider)
+    models = TARGETS[provider].get_models()
     try:
         current: int | None = models.index(catalog.get_model(provider, model).model)
     except (ConfigError, ValueError):

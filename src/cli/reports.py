@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from src.config import agent_choice
-from src.pipeline import Plan, RunResult
+from src.pipeline.plan import Plan
+from src.pipeline.result import RunResult
 
 
 def describe_plan(plan: Plan) -> list[str]:

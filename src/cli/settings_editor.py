@@ -28,6 +28,7 @@ from ruamel.yaml.error import YAMLError
 from src.cli import console, prompts
 from src.config import KEY_ENV, PROVIDERS, Config, api_key, apply_overrides, base_url, parse_config
 from src.errors import ConfigError, UsageError
+from src.providers.llm_client import key_problem
 
 
 def _yaml() -> YAML:
@@ -219,8 +220,6 @@ def edit_in_editor(path: Path, text: str | None = None) -> str:
 
 def key_hint(provider: str, config: Config) -> str | None:
     """What to do when an agent provider has no usable key (the client's own rule); else None."""
-    from src.providers.llm_client import key_problem
-
     return key_problem(provider, config)
 
 

@@ -1,32 +1,26 @@
 """Identify mode, stage 1: conversations that already exist in a document, extracted verbatim.
 
-The patterns live in `src/utils/detectors/` (labelled Q:/A: pairs, question headings and admonitions,
-bold/numbered questions, speaker transcripts, question/answer columns, question-titled slides). Each
+The patterns live in the other modules of `src/detect/` (labelled Q:/A: pairs, question headings
+and admonitions, bold/numbered questions, speaker transcripts, question/answer columns,
+question-titled slides). Each
 reports character spans of `Document.text`; this module cuts the turns out of those spans, changing
 whitespace only, and adds provenance, context, keywords and a question-type guess.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 
-from src.persistence.models import Document, Example, Turn
-from src.utils.detectors import Found, find_all
-from src.utils.detectors.lines import clean
+from src.detect.labelled import detect_labelled
+from src.detect.lines import Found, clean, to_lines
+from src.detect.sections import detect_admonitions, detect_headings, detect_standalone
+from src.detect.tabular import detect_rows, detect_slides
+from src.detect.transcript import detect_transcripts
+from src.models import Document, Example, Turn
+from src.utils.text import STOPWORDS
 
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being
-below between both but by can could did do does doing done down during each else etc even ever
-every few for from further get gets got had has have having he her here hers him his how i if in
-into is it its itself just let like made make many may me might more most much must my need no nor
-not now of off often on once one only or other our ours out over own per please same shall she
-should since so some such than that the their theirs them then there these they this those
-through to too under until up upon us use used using very via was we well were what when where
-which while who whom whose why will with within without would yes yet you your yours able across
-already always among another anything around away back cannot does don't i'm it's there's
-what's yes etc e.g i.e one two three way want know see new first last next
-""".split())
 QUESTION_TYPES = (  # first match wins; checked against the lower-cased question
     ("cost", r"\bhow much\b|\b(cost|costs|price|prices|fee|fees|pay|charge|charges|tuition)\b"),
     ("comparison", r"\b(difference|differ|compare|compared|versus|vs\.?|better|prefer)\b"),
@@ -80,6 +74,24 @@ def to_example(doc: Document, found: Found, include_context: bool = True) -> Exa
     example.topic_keywords = keywords(example.question + "\n" + example.answer)
     example.question_type = question_type(example.question)
     return example
+
+
+def find_all(doc: Document) -> list[Found]:
+    """Every pattern over one document; where two overlap, the more explicit pattern wins."""
+    lines = to_lines(doc)
+    text = doc.text
+    candidates = (detect_rows(doc) + detect_slides(doc) + detect_admonitions(text, lines)
+                  + detect_labelled(text, lines) + detect_transcripts(text, lines)
+                  + detect_headings(text, lines) + detect_standalone(text, lines))
+    kept: list[Found] = []  # sorted by span, never overlapping
+    spans: list[tuple[int, int]] = []
+    for item in candidates:
+        at = bisect.bisect_left(spans, item.span)
+        if (at and spans[at - 1][1] > item.span[0]) or (at < len(spans) and spans[at][0] < item.span[1]):
+            continue
+        spans.insert(at, item.span)
+        kept.insert(at, item)
+    return kept
 
 
 def detect(doc: Document, *, min_turns: int = 2, include_context: bool = True) -> list[Example]:

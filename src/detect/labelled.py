@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from src.utils.detectors.lines import Found, Line, heading_text, is_question, trim_span
+from src.detect.lines import Found, Line, heading_text, is_question, trim_span
 
 _B = r"(?:\*\*|__)?"
 Q_MARK = re.compile(

@@ -11,7 +11,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from src.persistence.models import Block, Document
+from src.models import Block, Document
 
 QUESTION_WORDS = frozenset(
     "how what when why where who whom whose which can could is are was were do does did should "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from src.utils.detectors.lines import (
+from src.detect.lines import (
     BOLD_WRAP,
     Found,
     Line,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from src.persistence.models import Block, Document
-from src.utils.detectors.lines import Found, block_bounds, is_question, trim_span
+from src.detect.lines import Found, block_bounds, is_question, trim_span
+from src.models import Block, Document
 
 Q_NAMES = {"question", "questions", "q", "frage", "fragen", "pregunta", "preguntas", "query",
            "prompt", "faq", "question text", "user question", "customer question", "instruction",

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from src.utils.detectors.lines import Found, Line, heading_text, section_heading
+from src.detect.lines import Found, Line, heading_text, section_heading
 
 _NAME = r"(?:[A-Z][\w.'’-]*|[a-z]+)(?:\s+(?:[A-Z][\w.'’-]*|\d{1,2}|of|de|van|von))*"
 _STAMP = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*(?:[-–]\s*)?"

@@ -17,11 +17,12 @@ import orjson
 
 from src.config import EXPORT_FORMATS
 from src.errors import UsageError
-from src.persistence.models import Example
+from src.export.paths import StagedFiles, dataset_dir, safe_output_name
+from src.export.stats import dataset_stats
+from src.models import Example
 from src.persistence.sqlite_client import Database
-from src.utils import formatter
-from src.utils.paths import StagedFiles, dataset_dir, safe_output_name
-from src.utils.stats import dataset_stats
+from src.targets import formatter
+from src.utils.text import preview
 
 PREVIEW_CHARS = 200
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -125,9 +126,8 @@ def csv_safe(value: Any) -> Any:
 
 def content_preview(ex: Example, limit: int = PREVIEW_CHARS) -> str:
     """The conversation on one line, cut at `limit` characters."""
-    text = " | ".join(f"{t.role}: {t.content[:limit * 2]}" for t in ex.turns)[:limit * 2]
-    text = " ".join(text.split())  # every run of whitespace (newlines, tabs) becomes one space
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return preview(" | ".join(f"{t.role}: {t.content[:limit * 2]}" for t in ex.turns)[:limit * 2],
+                   limit)
 
 
 def write_metadata_csv(handle: IO[str], examples: list[Example]) -> None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from src.config import SPLIT_STRATEGIES, SPLIT_WEIGHT_BY, QualityConfig
 from src.errors import UsageError
-from src.persistence.models import Example
+from src.models import Example
+from src.quality.dedup import find_cross_duplicates
 
 STRATEGIES = SPLIT_STRATEGIES  # the config's choices, checked again for direct callers
 WEIGHT_BY = SPLIT_WEIGHT_BY
@@ -159,11 +160,6 @@ def _move_leaks(examples: list[Example], threshold: float, notes: list[str]) -> 
     train = [ex for ex in examples if ex.split == "train"]
     validation = [ex for ex in examples if ex.split == "validation"]
     if not train or not validation:
-        return 0
-    try:
-        from src.utils.dedup import find_cross_duplicates
-    except ImportError as exc:
-        notes.append(f"contamination check skipped: near-duplicate search unavailable ({exc})")
         return 0
     pairs = find_cross_duplicates([e.text for e in train], [e.text for e in validation],
                                   threshold)

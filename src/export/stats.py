@@ -1,5 +1,5 @@
-"""Statistics of a stored dataset: counts, tokens (with a text histogram), sources, keywords,
-quality, cost and coverage of the source files. `dataset_stats` gathers, `render` draws."""
+"""Statistics of a stored dataset: counts, tokens (with a histogram), sources, keywords, quality,
+cost and coverage of the source files, as plain data (`cli/render.py` draws them)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
-from src.persistence.models import CoverageRow
+from src.models import CoverageRow
 from src.persistence.sqlite_client import Database
-from src.utils.text_table import text_table
 
 HISTOGRAM_BINS = 10
-BAR_WIDTH = 40
-TOP_KEYWORDS = 15
 NO_GROUP = "(none)"
 _ROW_COLUMNS = ("id, token_length, topic_keywords, source_file, split, status, reasons, "
                 "json_extract(metadata, '$.chunk_id') AS chunk_id")
@@ -134,74 +131,3 @@ def _finish_coverage(entry: dict[str, Any]) -> dict[str, Any]:
             "share_used": round(used / chunks, 3) if chunks else None,
             "locations": len(entry["locations"]), "locations_used": len(entry["locations_used"]),
             "accepted": entry["accepted"], "rejected": entry["rejected"]}
-
-
-# ---------------------------------------------------------------- drawing
-
-def render_histogram(bins: list[dict[str, int]], width: int = BAR_WIDTH) -> str:
-    """One line per bin: range, a bar of '#' scaled to the largest bin, the count."""
-    if not bins:
-        return "(no samples)"
-    top = max(b["count"] for b in bins) or 1
-    label_width = len(f"{bins[-1]['from']}-{bins[-1]['to']}")
-    lines = []
-    for b in bins:
-        bar = "#" * (math.ceil(b["count"] / top * width) if b["count"] else 0)
-        label = f"{b['from']}-{b['to']}"
-        lines.append(f"{label:>{label_width}} | {bar:<{width}} {b['count']}")
-    return "\n".join(lines)
-
-
-def _render_header(s: dict[str, Any]) -> list[str]:
-    d, c, t = s["dataset"], s["counts"], s["tokens"]
-    split = (f"train {c['train']}, validation {c['validation']}"
-             + (f", unsplit {c['unsplit']}" if c["unsplit"] else ""))
-    return [f"Dataset {d['name']} ({d['id']}): target {d['provider']}/{d['model']}, "
-            f"mode {d['mode']}, created {d['created_at']}",
-            f"Samples: {c['accepted']} accepted ({split}); {c['rejected']} rejected",
-            f"Tokens: total {t['total']:,}, mean {t['mean']}, median {t['median']}, "
-            f"min {t['min']}, max {t['max']}, p90 {t['p90']}"]
-
-
-def _render_breakdown(title: str, column: str, rows: dict[str, dict[str, int]],
-                      limit: int | None) -> list[str]:
-    items = list(rows.items())[:limit]
-    more = f" (top {limit} of {len(rows)})" if limit and len(rows) > limit else ""
-    body = [[k, v["samples"], v["train"], v["validation"], v["tokens"]] for k, v in items]
-    return ["", f"{title}{more}", text_table(body, [column, "samples", "train", "validation",
-                                                "tokens"])]
-
-
-def _render_quality_cost(s: dict[str, Any]) -> list[str]:
-    q, cost = s["quality"], s["cost"]
-    means = ", ".join(f"{k} {v:.2f}" for k, v in q["accepted_means"].items()) or "no scores"
-    reasons = ", ".join(f"{k} {v}" for k, v in q["rejection_reasons"].items()) or "none"
-    per = (f"; ${cost['cost_per_accepted']:.4f} per accepted sample"
-           if cost["cost_per_accepted"] is not None else "")
-    return ["", f"Quality (mean over accepted): {means}", f"Rejection reasons: {reasons}",
-            f"Cost: ${cost['cost_usd']:.4f} over {cost['runs']} run(s), {cost['requests']} "
-            f"requests, {cost['input_tokens']:,} input / {cost['output_tokens']:,} output "
-            f"tokens{per}"]
-
-
-def _render_coverage(cov: dict[str, dict[str, Any]]) -> list[str]:
-    rows = [[src, e["chunks"], e["chunks_used"], e["chunks_unused"],
-             f"{e['locations_used']}/{e['locations']}", e["accepted"], e["rejected"]]
-            for src, e in cov.items()]
-    return ["", "Coverage per source file",
-            text_table(rows, ["source", "chunks", "used", "unused", "pages used", "accepted",
-                          "rejected"]) if rows else "(no coverage recorded)"]
-
-
-def render(stats: dict[str, Any]) -> str:
-    """The statistics as text for a terminal (plain characters only)."""
-    lines = _render_header(stats)
-    lines += ["", "Token length histogram", render_histogram(stats["tokens"]["histogram"])]
-    lines += _render_breakdown("By source file", "source", stats["by_source"], None)
-    lines += _render_breakdown("By first keyword", "keyword", stats["by_keyword"], TOP_KEYWORDS)
-    lines += _render_quality_cost(stats)
-    lines += _render_coverage(stats["coverage"])
-    split = stats.get("split") or {}
-    if split.get("leakage_moved") or split.get("notes"):
-        lines += ["", "Split notes"] + [f"  - {n}" for n in split.get("notes", [])]
-    return "\n".join(lines)

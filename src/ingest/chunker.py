@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from src.persistence.models import Chunk, Document
+from src.models import Chunk, Document
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’)\]]*\s+|\n+")
 _NUMBERED = re.compile(r"^(.*?)(\w+) (\d+)$")

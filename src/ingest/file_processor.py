@@ -2,7 +2,7 @@
 
 `iter_documents(paths)` walks files and folders and yields, per file, a `Document` (ordered blocks
 with locations, plus the joined text) or an `IngestFailure` naming the file and saying why.
-Each format has a reader in `src.utils.readers`; `readers.safety` checks size, magic bytes and zip
+Each format has a reader in `src.ingest.readers`; `readers.safety` checks size, magic bytes and zip
 bombs before any parser library opens the file.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from src.config import InputConfig
-from src.errors import InputFileError
-from src.persistence.models import Document, IngestFailure
-from src.utils.readers import csv, docx, pdf, pptx, safety, text, xlsx
-from src.utils.readers.common import settings_or_default
+from src.errors import InputFileError, raised_by_our_code, reraise_bugs
+from src.ingest.readers import csv, docx, pdf, pptx, safety, text, xlsx
+from src.ingest.readers.common import settings_or_default
+from src.models import Document, IngestFailure
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ def _parse(path: Path, fmt: str, settings: InputConfig, password: str | None) ->
                              "other endlessly): re-export it and try again.") from None
     except MemoryError:
         raise InputFileError(str(path), "needs more memory than available: split it.") from None
-    except Exception as exc:  # any parser error means "this file cannot be read", never a crash
+    except Exception as exc:  # a library's parser error means "this file cannot be read"
+        if reraise_bugs() and raised_by_our_code(exc):
+            raise  # a bug in our reader, not a bad file: tests must see it
         log.debug("reader failure for %s", path, exc_info=True)
         raise InputFileError(str(path), f"cannot be read as {fmt.upper()}: the file is corrupt, "
                              f"truncated or not really a .{path.suffix.lstrip('.').lower()} file "

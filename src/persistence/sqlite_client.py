@@ -19,7 +19,8 @@ import orjson
 
 from src.config import secret_values
 from src.errors import DatasetNotFound, StorageError
-from src.persistence.models import CoverageRow, Example, Turn
+from src.models import CoverageRow, Example, Turn
+from src.persistence.backup import damaged_message
 
 BUSY_TIMEOUT_MS = 15_000
 WAL_ATTEMPTS = 20
@@ -218,8 +219,6 @@ class Database:
         if isinstance(exc, OSError) or "unable to open" in text:
             return (f"The database {self.path} cannot be opened ({text}). Check that its folder "
                     "exists and is writable, or move it with DATASET_BUILDER_HOME.")
-        from src.persistence.backup import damaged_message
-
         return damaged_message(self.path, text)
 
     def __enter__(self) -> Database:

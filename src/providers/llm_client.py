@@ -25,13 +25,14 @@ from src.errors import (
     AuthError,
     BadReply,
     BudgetExhausted,
+    BuilderError,
     ConfigError,
     ProviderUnavailable,
     RateLimited,
 )
 from src.persistence.sqlite_client import Database
 from src.providers.base_provider import RawReply, Request, parse_json_reply
-from src.providers.catalog import agent_price
+from src.providers.prices import agent_price
 from src.providers.registry import ADAPTERS, adapter_class
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ class LLMClient:
             return cached
         try:
             return await self._ask(req, key)
-        except Exception as exc:
+        except BuilderError as exc:
             self._failures[failure_category(exc)] += 1
             raise
 

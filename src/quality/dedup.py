@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from src.persistence.models import Example
+from src.models import Example
 
 NUM_PERM = 128
 # The LSH index looks for candidates below the threshold and favours recall: datasketch's balanced

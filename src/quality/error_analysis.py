@@ -11,10 +11,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from src.config import db_path, output_root
 from src.errors import StorageError
-from src.persistence.models import Example
-from src.persistence.sqlite_client import Database
+from src.models import Example
+from src.utils.text import preview
 
 SUB_SCORES = ("overall", "extractive", "detail", "domain")
 BUCKETS = 10
@@ -64,16 +63,11 @@ def score_distributions(examples: list[Example]) -> dict[str, dict]:
             for name in SUB_SCORES}
 
 
-def _preview(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 3] + "..."
-
-
 def example_summary(example: Example) -> dict:
     """The fields of one example a person needs to judge it."""
     return {"id": example.id, "source_file": example.source_file, "location": example.location,
-            "mode": example.mode, "question": _preview(example.question),
-            "answer": _preview(example.answer), "scores": example.scores,
+            "mode": example.mode, "question": preview(example.question, PREVIEW_CHARS, "..."),
+            "answer": preview(example.answer, PREVIEW_CHARS, "..."), "scores": example.scores,
             "reasons": example.reasons, "notes": example.notes}
 
 
@@ -140,34 +134,3 @@ def write_report(report: dict, path: Path) -> Path:
         raise StorageError(f"Cannot write the error report {path} ({exc.strerror or exc}). "
                            "Choose another --output path or free some disk space.") from None
     return path
-
-
-def summary_lines(report: dict) -> list[str]:
-    """The report as a few readable lines for the terminal."""
-    lines = [f"{report['total']} samples: {report['accepted']} accepted, {report['rejected']} rejected "
-             f"({report['acceptance_rate']:.0%} accepted)"]
-    for name, info in report["categories"].items():
-        lines.append(f"  {name:22} {info['count']:6}  {info['share_of_rejected']:6.0%} of rejects")
-    means = {k: v["mean"] for k, v in report["score_distributions"].items() if v["mean"] is not None}
-    if means:
-        lines.append("Mean scores: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items()))
-    lines += ["Recommendations:"] + [f"  - {r}" for r in report["recommendations"]] \
-        if report["recommendations"] else ["No recommendations: nothing was rejected."]
-    return lines
-
-
-def errors_path(name: str) -> Path:
-    """Where a dataset's error report lives: output_datasets/<name>/<name>_errors.json."""
-    return output_root() / name / f"{name}_errors.json"
-
-
-def analyze_dataset(name: str, output: Path | None = None) -> tuple[dict, list[Path]]:
-    """Analyse a stored dataset; writes <name>_errors.json next to it (and to `output`)."""
-    with Database(db_path()) as db:
-        dataset = db.get_dataset(name)
-        examples = db.load_examples(dataset["id"], status=None)
-    report = {"dataset": dataset["name"], **analyze(examples)}
-    paths = [write_report(report, errors_path(dataset["name"]))]
-    if output is not None:
-        paths.append(write_report(report, output))
-    return report, paths

@@ -15,29 +15,19 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from src.config import Config, QualityConfig
 from src.errors import InputFileError
-from src.persistence.models import Example, Turn
-from src.utils import quality
-from src.utils.error_analysis import example_summary, score_distributions, write_report
-from src.utils.formatter import detect_format, to_messages
+from src.models import Example, Turn
+from src.quality import scores as quality
+from src.quality.error_analysis import example_summary, score_distributions, write_report
+from src.targets.formatter import content_text, detect_format, to_messages
 
 SYSTEM_CONTEXT_MIN_WORDS = 60  # a system message this long without a heading is taken as context
 _CONTEXT_HEADING = re.compile(r"(?:^|\n)[ \t#*]*(?:context|source text|reference text|source)[ \t*]*[:\n]",
                               re.I)
 _CONTEXT_TAGS = re.compile(r"<context>(.*?)</context>", re.I | re.S)
 _INST_TAGS = re.compile(r"</?s>|\[/?INST\]")
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # [{"type": "text", "text": ...}] content blocks
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict)
-                       and isinstance(p.get("text"), str))
-    return ""
 
 
 def context_from_system(system: str) -> str:
@@ -54,18 +44,18 @@ def context_from_system(system: str) -> str:
 def record_to_example(record: dict, line: int, source: str) -> Example:
     """One JSONL record of any supported format as an Example (context split off the prompt)."""
     fmt = detect_format(record)
-    context = _text(record.get("context"))
+    context = content_text(record.get("context"))
     if fmt in ("alpaca", "mistral_instruct"):
-        context = context or _text(record.get("input"))
+        context = context or content_text(record.get("input"))
         record = {k: v for k, v in record.items() if k != "input"}
     messages = to_messages(record, fmt)
-    system = "\n".join(_text(m.get("content")) for m in messages if m.get("role") == "system")
-    turns = [Turn(str(m["role"]), _INST_TAGS.sub("", _text(m.get("content"))).strip())
+    system = "\n".join(content_text(m.get("content")) for m in messages if m.get("role") == "system")
+    turns = [Turn(str(m["role"]), _INST_TAGS.sub("", content_text(m.get("content"))).strip())
              for m in messages if m.get("role") in ("user", "assistant")]
     return Example(turns=turns, system=system or None, context=context or context_from_system(system),
-                   origin="synthetic", source_file=_text(record.get("context_source")) or source,
-                   location=f"line {line}", question_type=_text(record.get("question_type")),
-                   persona=_text(record.get("persona")))
+                   origin="synthetic", source_file=content_text(record.get("context_source")) or source,
+                   location=f"line {line}", question_type=content_text(record.get("question_type")),
+                   persona=content_text(record.get("persona")))
 
 
 def read_examples(path: Path) -> tuple[list[Example], list[dict]]:
@@ -135,25 +125,3 @@ def score_jsonl(path: Path, config: Config, threshold: float | None = None,
     if report_path is not None:
         write_report(report, Path(report_path))
     return report
-
-
-def summary_lines(report: dict) -> list[str]:
-    """The report as a few readable lines for the terminal."""
-    means = {k: v["mean"] for k, v in report["distribution"].items() if v["mean"] is not None}
-    lines = [f"Quality of {report['examples']} examples (threshold {report['threshold']:.2f}): "
-             f"{report['passed']} pass, {report['examples'] - report['passed']} below; "
-             f"{report['rejected']} fail a check; {report['no_source']} without source text"]
-    if means:
-        lines.append("Mean scores: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items()))
-    if report["categories"]:
-        lines.append("Failures: " + ", ".join(f"{k} {v}" for k, v in report["categories"].items()))
-    for item in report["below_threshold"][:5]:
-        lines.append(f"  {item['location']}: overall {item['scores']['overall']:.2f} "
-                     f"[{', '.join(item['reasons'])}] {item['question']}")
-    focus = report["domain_focus"]
-    lines.append(f"Domain focus: {focus['focused']}/{report['examples']} reach {focus['threshold']:.2f}"
-                 if focus.get("profile") else f"Domain focus: {focus['note']}")
-    if report["malformed"]:
-        lines.append(f"{len(report['malformed'])} unreadable lines (first: line "
-                     f"{report['malformed'][0]['line']}: {report['malformed'][0]['error']})")
-    return lines

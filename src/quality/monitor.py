@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 
-from src.persistence.models import Example
+from src.models import Example
 
 SUB_SCORES = ("extractive", "detail", "domain")
 

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from src.config import DomainProfile, QualityConfig
-from src.persistence.models import Example
-from src.utils import language
+from src.models import Example
+from src.quality import language
+from src.utils.text import STOPWORDS
 
 NEUTRAL_DOMAIN = 1.0  # no domain profile: neutral, never rejects
 NO_SOURCE_EXTRACTIVE = 1.0  # no source text: grounding cannot be checked (noted, not weighted)
@@ -43,15 +44,6 @@ QUALITY_REASONS = ("hallucinated_figures", "low_extractive", "missing_details", 
 _NOTE_HEADS = ("extractive", "detail", "domain", "overall", "language", "hallucinated", "no-answer",
                "irrelevant")
 
-STOPWORDS = frozenset("""
-a about above after again all also am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has have
-having he her here hers him his how i if in into is it its itself just me more most my no nor not
-now of off on once only or other our out over own same she should so some such than that the their
-them then there these they this those through to too under until up very was we were what when where
-which while who whom why will with would you your yours yes may might must shall per via etc
-based according context information provided given document text mentioned states say says
-""".split())
 
 _WORD_RE = re.compile(r"\w+")
 _NAME_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from src.errors import ConfigError
-from src.persistence.models import Example, Turn
+from src.models import Example, Turn
 
 NATIVE = {"openai": "openai", "anthropic": "anthropic", "google": "google",
           "mistral": "mistral", "llama": "llama"}
@@ -138,21 +138,24 @@ def detect_format(record: dict) -> str:
     return "openai"
 
 
-def _parts_text(parts: Any) -> str:
-    if not isinstance(parts, list):
-        return ""
-    return "".join(p.get("text", "") for p in parts if isinstance(p, dict) and
-                   isinstance(p.get("text", ""), str))
+def content_text(content: Any) -> str:
+    """The text of a message's content: a string, or the text of a list of parts; else ""."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # [{"type": "text", "text": ...}] blocks or Gemini parts
+        return "".join(p["text"] for p in content if isinstance(p, dict)
+                       and isinstance(p.get("text"), str))
+    return ""
 
 
 def _from_google(record: dict) -> list[dict]:
     system = record.get("systemInstruction")
-    out = [{"role": "system", "content": _parts_text(system.get("parts"))}] \
+    out = [{"role": "system", "content": content_text(system.get("parts"))}] \
         if isinstance(system, dict) else []
     for c in record.get("contents") or []:
         if isinstance(c, dict):
             role = "assistant" if c.get("role") == "model" else c.get("role")
-            out.append({"role": role, "content": _parts_text(c.get("parts"))})
+            out.append({"role": role, "content": content_text(c.get("parts"))})
     return out
 
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from src.persistence.models import Example
-from src.providers import catalog
-from src.utils import formatter, validator
+from src.models import Example
+from src.targets import catalog, formatter, validator
 
 
 @dataclass(frozen=True)

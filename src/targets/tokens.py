@@ -32,9 +32,10 @@ from typing import Any
 
 import quicktok
 
-from src.errors import InputFileError
-from src.persistence.models import Example
-from src.providers import catalog
+from src.errors import ConfigError, InputFileError
+from src.models import Example
+from src.targets import catalog
+from src.targets.formatter import content_text, to_messages
 
 OPENAI_TOKENS_PER_MESSAGE = 3  # cookbook: every message is <|start|>{role/name}\n{content}<|end|>
 OPENAI_TOKENS_PER_NAME = 1
@@ -70,7 +71,7 @@ def tokenizer_id(provider: str, model: str) -> str:
     """The tokenizer key for a target or agent model (catalog first, then the model family)."""
     try:
         return catalog.get_model(provider, model).tokenizer
-    except Exception:  # not a catalog target (e.g. an agent model): decide by family
+    except ConfigError:  # not a catalog target (e.g. an agent model): decide by family
         return _family_tokenizer(provider, catalog.base_model_name(model).lower())
 
 
@@ -256,8 +257,6 @@ Messages = list[dict[str, Any]]
 
 
 def _messages_of(record_or_example: Example | dict) -> Messages:
-    from src.utils.formatter import to_messages
-
     if isinstance(record_or_example, Example):
         ex = record_or_example
         system = [{"role": "system", "content": ex.system}] if ex.system else []
@@ -266,12 +265,7 @@ def _messages_of(record_or_example: Example | dict) -> Messages:
 
 
 def _text(message: dict) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # parts: keep their text
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
+    return content_text(message.get("content"))
 
 
 @lru_cache(maxsize=256)
@@ -289,9 +283,11 @@ def _openai_count(messages: Messages, tok_id: str) -> int:
         total += count(content) if isinstance(content, str) else count(_text(m))
         if m.get("name"):
             total += OPENAI_TOKENS_PER_NAME + _count(str(m["name"]), tok_id)
-        for call in m.get("tool_calls") or []:
-            fn = call.get("function", {}) if isinstance(call, dict) else {}
-            total += _count(str(fn.get("name", "")) + str(fn.get("arguments", "")), tok_id)
+        calls = m.get("tool_calls")
+        for call in calls if isinstance(calls, list) else []:
+            fn = call.get("function") if isinstance(call, dict) else None
+            if isinstance(fn, dict):
+                total += _count(str(fn.get("name", "")) + str(fn.get("arguments", "")), tok_id)
     return total
 
 
@@ -344,12 +340,16 @@ def _mistral_pieces(messages: Messages, tok_id: str) -> tuple[list[str], int] | 
 
 
 def _mistral_full_count(messages: Messages, tok_id: str) -> int:
+    # mistral-common is imported only when a Mistral target is counted (it is slow to import)
+    from mistral_common.exceptions import MistralCommonException
     from mistral_common.protocol.instruct.request import ChatCompletionRequest
+    from pydantic import ValidationError
 
     try:
         request = ChatCompletionRequest.from_openai(messages)
         return len(mistral_tokenizer(tok_id).encode_chat_completion(request).tokens)
-    except Exception:  # not a valid Mistral conversation: the validator reports why
+    except (MistralCommonException, ValidationError, ValueError, TypeError, KeyError):
+        # not a valid Mistral conversation: the validator reports why
         return 1 + sum(2 + _count(_text(m), tok_id) for m in messages)
 
 

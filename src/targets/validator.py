@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from src.errors import ConfigError, InputFileError
-from src.providers import catalog
-from src.utils import formatter, token_counter
+from src.targets import catalog, formatter
+from src.targets import tokens as token_counter
 
 MAX_LISTED = 200  # issues kept per list; counts cover all of them
 TRUNCATION_RISK = 0.9  # warn when an example uses more than this share of the limit
@@ -315,10 +315,7 @@ class _Checker:
                      "[question, answer] string pairs.")
 
     def tokens(self, line: int, rec: dict) -> None:
-        try:
-            n = token_counter.count_example_tokens(rec, self.r.provider, self.r.model)
-        except Exception:  # a malformed record already got its structural error
-            return
+        n = token_counter.count_example_tokens(rec, self.r.provider, self.r.model)
         self.r.total_tokens += n
         self.r.max_example_tokens = max(self.r.max_example_tokens, n)
         limit = self.r.token_limit

@@ -1,0 +1,1 @@
+"""Small generic helpers (text, numbers) that several stages share; nothing product-specific."""

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from src.cli import console
-from src.utils.error_analysis import analyze_dataset, summary_lines
+from src.cli.render import error_summary
+from src.export.error_report import analyze_dataset
 
 HELP = "Group a dataset's rejected samples into error categories with recommendations."
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     report, paths = analyze_dataset(args.name, args.output)
     console.heading(f"Error analysis of {report['dataset']}")
-    for line in summary_lines(report):
+    for line in error_summary(report):
         console.out(line)
     for path in paths:
         console.success(f"Wrote {path}")

@@ -8,8 +8,8 @@ from pathlib import Path
 from src.cli import console
 from src.cli.commands.common import print_json
 from src.config import EXPORT_FORMATS, db_path
+from src.export.exporter import export_dataset
 from src.persistence.sqlite_client import Database
-from src.utils.exporter import export_dataset
 
 HELP = "Re-export a stored dataset (JSONL, CSV metadata, stats)."
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from src import pipeline
 from src.cli import console
 from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
+from src.cli.prompts import Cancelled, confirm
 from src.cli.reports import describe_plan, describe_result
 from src.errors import UsageError
+from src.pipeline.plan import Plan
+from src.pipeline.run import run as run_pipeline
 
 HELP = "Generate a dataset from config.yaml (flags override it) with no questions asked."
 
@@ -43,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print one JSON summary on stdout; human output goes to stderr")
 
 
-def _confirm(plan: pipeline.Plan, assume_yes: bool) -> bool:
+def _confirm(plan: Plan, assume_yes: bool) -> bool:
     for line in describe_plan(plan):
         console.info(line)
     if assume_yes or not plan.needs_llm:
@@ -51,8 +53,6 @@ def _confirm(plan: pipeline.Plan, assume_yes: bool) -> bool:
     if not sys.stdin.isatty():
         raise UsageError("This run sends paid requests and nobody can confirm it here: "
                          "pass --yes to run without confirmation.")
-    from src.cli.prompts import Cancelled, confirm
-
     try:
         return confirm("Start?", default=True)
     except Cancelled:
@@ -61,7 +61,7 @@ def _confirm(plan: pipeline.Plan, assume_yes: bool) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, before any work
-    result = pipeline.run(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
+    result = run_pipeline(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
                           passwords=passwords_from_args(args),
                           confirm=lambda plan: _confirm(plan, args.yes))
     if result is None:

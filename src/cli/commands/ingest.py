@@ -7,8 +7,8 @@ from typing import Any
 
 from src.cli import console
 from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
-from src.utils.file_processor import iter_documents, summarize_one
-from src.utils.token_counter import count_text_tokens, tokenizer_name
+from src.ingest.file_processor import iter_documents, summarize_one
+from src.targets.tokens import count_text_tokens, tokenizer_name
 
 HELP = "Show what the tool reads from files or folders (format, blocks, tokens, or the error)."
 

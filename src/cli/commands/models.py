@@ -8,8 +8,8 @@ import dataclasses
 from src.cli import console
 from src.cli.commands.common import print_json
 from src.config import PROVIDERS
-from src.providers import catalog
-from src.utils.token_counter import tokenizer_name
+from src.targets import catalog
+from src.targets.tokens import tokenizer_name
 
 HELP = "List target models with limits, prices and lifecycle status."
 

@@ -6,9 +6,10 @@ import argparse
 
 from src.cli import console
 from src.cli.commands.common import print_json
+from src.cli.render import render_stats
 from src.config import db_path
+from src.export.stats import dataset_stats
 from src.persistence.sqlite_client import Database
-from src.utils.stats import dataset_stats, render
 
 HELP = "Show statistics of a stored dataset."
 
@@ -24,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(stats)
     else:
-        console.out(render(stats))
+        console.out(render_stats(stats))
     return 0

@@ -7,7 +7,7 @@ import argparse
 from src.cli import console
 from src.cli.commands.common import print_json, target_from_args
 from src.errors import InputFileError, UsageError
-from src.utils.token_counter import count_jsonl
+from src.targets.tokens import count_jsonl
 
 HELP = "Count tokens per example of a JSONL file with the target's tokenizer."
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from src.cli import console
 from src.cli.commands.common import print_json, target_from_args
+from src.cli.render import quality_summary
 from src.config import Config
 from src.errors import InputFileError, UsageError
-from src.utils.formatter import FORMATS
-from src.utils.validator import ValidationReport, validate_file
+from src.quality.file_report import score_jsonl
+from src.targets.formatter import FORMATS
+from src.targets.validator import ValidationReport, validate_file
 
 HELP = "Check a JSONL file against a target provider and model (exit 1 when invalid)."
 SHOWN = 20  # issues printed per list in the human summary
@@ -52,8 +54,6 @@ def _render(report: ValidationReport, path: str) -> str:
 
 
 def _quality(args: argparse.Namespace, config: Config) -> dict:
-    from src.utils.quality_report import score_jsonl
-
     return score_jsonl(Path(args.file), config, args.threshold, args.report)
 
 
@@ -69,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         console.out(_render(report, args.file))
         if quality is not None:
-            from src.utils.quality_report import summary_lines
-
-            for line in summary_lines(quality):
+            for line in quality_summary(quality):
                 console.out(line)
     return 0 if report.ok else 1

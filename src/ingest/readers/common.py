@@ -7,9 +7,9 @@ from pathlib import Path
 
 from src.config import InputConfig
 from src.errors import InputFileError
-from src.persistence.models import Block, Document
-from src.utils.readers.budget import MemoryBudget
-from src.utils.readers.rows import ROW_SEPARATOR, RowBlock
+from src.ingest.readers.budget import MemoryBudget
+from src.ingest.readers.rows import ROW_SEPARATOR, RowBlock
+from src.models import Block, Document
 
 # C0 controls except \t and \n go; vertical tab and form feed are line breaks; DEL goes.
 _CONTROL_MAP: dict[int, str | None] = {c: None for c in range(32) if c not in (9, 10)}

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from src.config import InputConfig
-from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, cell_text
-from src.utils.readers.encoding import open_text
+from src.ingest.readers.common import DocBuilder, cell_text
+from src.ingest.readers.encoding import open_text
+from src.models import Document
 
 csv.field_size_limit(min(sys.maxsize, 1 << 28))  # long quoted answers are legitimate
 DELIMITERS = ",;\t|"

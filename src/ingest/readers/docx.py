@@ -15,9 +15,9 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
 from src.config import InputConfig
-from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, clean_text, row_text
-from src.utils.readers.ooxml import TREE_FACTOR, open_package, reserve_parts
+from src.ingest.readers.common import DocBuilder, clean_text, row_text
+from src.ingest.readers.ooxml import TREE_FACTOR, open_package, reserve_parts
+from src.models import Document
 
 # Each text box is stored twice (DrawingML and a VML fallback); read the first copy only.
 _TEXT_BOXES = ".//*[local-name()='txbxContent'][not(ancestor::*[local-name()='Fallback'])]"

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
-from src.utils.readers.budget import MemoryBudget
+from src.ingest.readers.budget import MemoryBudget
 
 TREE_FACTOR = 5.0  # memory of a parsed lxml tree per byte of XML (measured 3.6 on a DOCX; margin)
 _STRICT_NS = re.compile(rb"http://purl\.oclc\.org/ooxml/(\w+)/(\w+)")

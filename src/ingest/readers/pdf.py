@@ -16,10 +16,10 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from src.config import InputConfig
 from src.errors import InputFileError
-from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, clean_text, row_text
-from src.utils.readers.pdf_layout import Box, paragraphs, reading_order, segments, upright_words
-from src.utils.readers.safety import PARSE_TIMEOUT_S
+from src.ingest.readers.common import DocBuilder, clean_text, row_text
+from src.ingest.readers.pdf_layout import Box, paragraphs, reading_order, segments, upright_words
+from src.ingest.readers.safety import PARSE_TIMEOUT_S
+from src.models import Document
 
 logging.getLogger("pdfminer").setLevel(logging.ERROR)  # per-object chatter about broken files
 

@@ -11,9 +11,9 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from src.config import InputConfig
 from src.errors import InputFileError
-from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, clean_text, row_text
-from src.utils.readers.ooxml import open_package, reserve_parts
+from src.ingest.readers.common import DocBuilder, clean_text, row_text
+from src.ingest.readers.ooxml import open_package, reserve_parts
+from src.models import Document
 
 PARTS_FACTOR = 7.0  # python-pptx parses every part up front: ~6 bytes per byte of XML (measured)
 

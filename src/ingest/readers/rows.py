@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from src.persistence.models import Block
+from src.models import Block
 
 ROW_SEPARATOR = " | "
 _UNIT = "\x1f"  # the ASCII unit separator; clean_text removes it from every cell

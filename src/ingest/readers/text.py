@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from src.config import InputConfig
-from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder
-from src.utils.readers.encoding import open_text
+from src.ingest.readers.common import DocBuilder
+from src.ingest.readers.encoding import open_text
+from src.models import Document
 
 MAX_BLOCK_CHARS = 8000  # a long run of lines without a blank line is cut at a line boundary
 _HEADING = re.compile(r"^\s*(#{1,6})\s+(.+?)\s*#*\s*$")

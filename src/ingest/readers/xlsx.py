@@ -14,10 +14,10 @@ from openpyxl.utils.cell import range_boundaries
 
 from src.config import InputConfig
 from src.errors import InputFileError
-from src.persistence.models import Document
-from src.utils.readers.common import DocBuilder, cell_text
-from src.utils.readers.csv import looks_like_header
-from src.utils.readers.ooxml import open_package, reserve_parts
+from src.ingest.readers.common import DocBuilder, cell_text
+from src.ingest.readers.csv import looks_like_header
+from src.ingest.readers.ooxml import open_package, reserve_parts
+from src.models import Document
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
 _READ_BYTES = 1 << 20

@@ -1,0 +1,1 @@
+"""From the store to files: train/validation split, exports, statistics, safe output paths."""

@@ -1,0 +1,1 @@
+"""The stages wired together: plan (free) → run (paid) → processor (per batch) → finish (whole set)."""

@@ -1,0 +1,114 @@
+"""The whole-dataset stages at the end of a run: validate, split, coverage, export, error report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from src.errors import AuthError, ProviderError
+from src.export.error_report import errors_path
+from src.export.exporter import export_dataset
+from src.export.splitter import split
+from src.models import Example
+from src.pipeline.processor import Processor, RunLog
+from src.pipeline.result import RunResult
+from src.quality import error_analysis
+from src.targets.formatter import format_example
+from src.targets.validator import validate_records
+
+# ---------------------------------------------------------------- whole-dataset stages
+
+VALIDATION_REASON = {"tokens": "over_token_limit"}  # validator rule keyword → failure category
+
+
+def _validate(processor: Processor, accepted: list[Example]) -> tuple[list[Example], list[str]]:
+    """Reject examples whose formatted line breaks a target rule; dataset-level issues → warnings."""
+    config = processor.config
+    report = validate_records((format_example(ex, processor.fmt) for ex in accepted),
+                              config.provider, config.model)
+    warnings = [issue.message for issue in report.errors if not issue.line]
+    warnings += [w.message for w in report.warnings if not w.line]
+    rejected = []
+    for line, rules in report.failing_lines.items():  # every failing line, not just those listed
+        ex = accepted[line - 1]
+        reason = next((VALIDATION_REASON[k] for r in rules for k in VALIDATION_REASON if k in r),
+                      "malformed_output")
+        ex.reasons.append(reason)
+        ex.notes.append("target validation failed: " + ", ".join(rules))
+        rejected.append(ex)
+    return rejected, warnings
+
+
+def _coverage_rows(processor: Processor, everything: list[Example]) -> list[dict]:
+    rows: dict[str, dict] = {}
+    for chunk in processor.log.plan.chunks:
+        rows[chunk.id] = {"chunk_id": chunk.id, "source_file": chunk.source_file,
+                          "location": chunk.location, "generated": 0, "accepted": 0, "rejected": 0}
+    for ex in everything:
+        if not ex.chunk_id:
+            continue
+        row = rows.setdefault(ex.chunk_id, {"chunk_id": ex.chunk_id, "source_file": ex.source_file,
+                                            "location": ex.location, "generated": 0,
+                                            "accepted": 0, "rejected": 0})
+        row["generated"] += 1
+        row["rejected" if ex.reasons else "accepted"] += 1
+    return list(rows.values())
+
+
+def _reason_counts(examples: list[Example]) -> dict[str, int]:
+    """How many stored samples carry each rejection reason, most frequent first."""
+    counts: dict[str, int] = defaultdict(int)
+    for ex in examples:
+        for reason in ex.reasons:
+            counts[reason] += 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def _nothing_produced(log: RunLog) -> ProviderError:
+    """The error for a run whose every work item failed: the first failure says what to fix."""
+    counts = ", ".join(f"{n} {category}" for category, n in log.failure_counts().items())
+    auth = [f for f in log.failures if f.category == "auth"]
+    first = (auth or log.failures)[0]
+    message = (f"No samples were produced: work items failed ({counts}). "
+               f"First failure: {first.message}")
+    return AuthError(message) if auth else ProviderError(message)
+
+
+def finish_dataset(processor: Processor) -> RunResult:
+    """Validation, split, coverage, export and error report over everything stored for the dataset."""
+    db, config, log = processor.db, processor.config, processor.log
+    everything = db.load_examples(log.dataset_id, status=None)  # once: later stages update these
+    accepted = [ex for ex in everything if not ex.reasons]
+    if not accepted and log.failures:
+        raise _nothing_produced(log)
+    rejected, warnings = _validate(processor, accepted)
+    db.save_examples(log.dataset_id, rejected)
+    accepted = [ex for ex in accepted if not ex.reasons]
+    result = split(accepted, config.split.ratio if config.split.enabled else None,
+                   config.split.strategy, config.split.weight_by, config.split.seed,
+                   leak_threshold=config.quality.near_duplicate_threshold)
+    db.set_splits({ex.id: ex.split for ex in accepted})
+    db.set_split_report(log.dataset_id, result.report())
+    db.add_coverage(log.dataset_id, _coverage_rows(processor, everything))
+    db.refresh_totals(log.dataset_id)
+    name = processor.name
+    exported = export_dataset(name, db, fmt=config.output.format,
+                              include_csv=config.output.include_csv,
+                              include_stats=config.output.include_stats)
+    files = {k: str(v) for k, v in exported.files.items()}
+    report = error_analysis.analyze(everything)
+    files["errors"] = str(error_analysis.write_report(report, errors_path(name)))
+    totals = log.client_totals
+    counts = {"samples": len(accepted), "train": len(result.train),
+              "validation": len(result.validation),
+              "rejected": sum(1 for ex in everything if ex.reasons)}
+    return RunResult(
+        dataset_id=log.dataset_id, name=name, mode=config.mode,
+        target=f"{config.provider}/{config.model}", counts=counts,
+        tokens=sum(ex.token_length for ex in accepted),
+        cost_usd=float(totals.get("cost_usd", 0.0)), requests=int(totals.get("requests_sent", 0)),
+        files=files, skipped=[{"path": f.path, "error": f.reason} for f in log.plan.skipped],
+        warnings=list(dict.fromkeys(log.plan.messages + warnings + list(result.notes))),
+        stopped_reason=log.stopped_reason, failures=log.failure_counts(),
+        summary={"cache_hits": int(totals.get("cache_hits", 0)),
+                 "rejected_by_reason": _reason_counts(everything),
+                 "distribution": result.distribution})

@@ -1,0 +1,170 @@
+"""Everything a run does before its first paid call: read, chunk, cap the size, estimate the cost.
+
+`prepare()` returns a `Plan` that the menu and `generate` show for confirmation; nothing is sent to
+any provider and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from src.agents.free_agent import load_free_prompt
+from src.agents.identify_agent import IdentifyAgent
+from src.config import PROJECT_ROOT, Config, agent_choice, project_path
+from src.errors import UsageError
+from src.ingest.chunker import chunk_document
+from src.ingest.file_processor import iter_documents
+from src.ingest.redact import redact
+from src.models import Chunk, Document, Example, IngestFailure
+from src.providers.llm_client import Estimate, require_key
+from src.providers.llm_client import estimate as client_estimate
+from src.targets import catalog
+from src.targets.tokens import count_text_tokens
+
+MAX_PASSES = 3  # how many times create mode may go back over the same chunk with new questions
+EXPECTED_ACCEPTANCE = 0.7  # first guess of the share of created pairs that pass quality
+
+
+@dataclass
+class Plan:
+    """What a run will do, known before any paid call."""
+
+    config: Config
+    size: int
+    read: list[str] = field(default_factory=list)  # paths of the documents read
+    skipped: list[IngestFailure] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    # Identify stage 1 runs while reading (free, offline), so documents need not stay in memory;
+    # they are kept only when stage 2 (the LLM) needs their full text.
+    extracted: list[Example] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # size cap, lifecycle, free-mode notes
+    estimate: Estimate | None = None  # for LLM modes
+    free_prompt: str | None = None
+
+    @property
+    def needs_llm(self) -> bool:
+        return needs_llm(self.config)
+
+
+def needs_llm(config: Config) -> bool:
+    return config.mode != "identify" or config.agent.identify.use_llm
+
+
+# ---------------------------------------------------------------- prepare (free)
+
+def input_paths(config: Config) -> list[Path]:
+    path = project_path(config.input.directory)
+    if not path.exists():
+        raise UsageError(f"input.directory {path} does not exist. Put your documents in "
+                         "input_files/ or pass --input DIR.")
+    return [path]
+
+
+def display_path(path: str) -> str:
+    """A path relative to the project when it lies inside it (shorter in stats, CSV and ids)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def prepare(config: Config, free_prompt: str | None = None,
+            passwords: dict[str, str] | None = None) -> Plan:
+    """Read the input, chunk it, cap the size and estimate the cost; sends nothing anywhere."""
+    catalog.get_model(config.provider, config.model)  # unknown target → ConfigError
+    if needs_llm(config):
+        require_key(config)  # a missing key stops here, before anything is read or stored
+    decision = catalog.validate_dataset_size(config.dataset_size, config.provider, config.model)
+    plan = Plan(config, decision.size)
+    if decision.capped:
+        plan.messages.append(decision.message)
+    plan.messages += decision.warnings  # e.g. below the target's minimum number of examples
+    lifecycle = catalog.lifecycle_warning(config.provider, config.model)
+    if lifecycle:
+        plan.messages.append(lifecycle)
+    read_inputs(plan, passwords)
+    if config.mode == "free":
+        plan.free_prompt = free_prompt or load_free_prompt(config)
+    if config.mode != "identify":
+        if not plan.chunks and config.mode != "hybrid":
+            raise UsageError(f"The documents read hold no passage of at least "
+                             f"chunking.min_chunk_tokens ({config.chunking.min_chunk_tokens}) "
+                             "tokens to write questions from: add longer documents or lower "
+                             "that setting.")
+        if config.privacy.redact_pii:
+            plan.messages.append(redact_chunks(plan.chunks))
+        plan.estimate = estimate_cost(plan)
+    return plan
+
+
+def read_inputs(plan: Plan, passwords: dict[str, str] | None = None) -> None:
+    """Read every input file once, keeping only what the mode needs (one document in memory)."""
+    config = plan.config
+    chunker = chunk_function(config) if config.mode != "identify" else None
+    identify = config.mode in ("identify", "hybrid")
+    stage1 = IdentifyAgent(config) if identify and not config.agent.identify.use_llm else None
+    for result in iter_documents(input_paths(config), config.input, passwords):
+        result.path = display_path(result.path)
+        if isinstance(result, IngestFailure):
+            plan.skipped.append(result)
+            continue
+        plan.read.append(result.path)
+        if chunker:
+            plan.chunks += chunker(result)
+        if stage1:
+            plan.extracted += stage1.run([result])
+        elif identify:
+            plan.documents.append(result)
+        del result  # let the document go before the next file is read
+    if not plan.read:
+        reasons = "".join(f"\n  skipped {f.path}: {f.reason}" for f in plan.skipped[:10])
+        more = f"\n  ... and {len(plan.skipped) - 10} more" if len(plan.skipped) > 10 else ""
+        raise UsageError(f"Nothing readable in {config.input.directory} "
+                         f"({len(plan.skipped)} file(s) skipped). Add PDF, DOCX, TXT/MD, CSV, "
+                         "XLSX or PPTX files there, or choose another input folder (--input DIR, "
+                         f"or Configure Dataset in the menu).{reasons}{more}")
+
+
+def chunk_function(config: Config) -> Callable[[Document], list[Chunk]]:
+    """Chunks of one document, sized in tokens of the agent model."""
+    provider, model = agent_choice(config)
+
+    def chunks(doc: Document) -> list[Chunk]:
+        return chunk_document(doc, config.chunking.chunk_tokens,
+                              lambda text: count_text_tokens(text, provider, model),
+                              overlap_tokens=config.chunking.overlap_tokens,
+                              min_tokens=config.chunking.min_chunk_tokens)
+    return chunks
+
+
+def redact_chunks(chunks: list[Chunk]) -> str:
+    """Replace personal data in chunk text before anything is sent; returns what was redacted."""
+    total: dict[str, int] = {}
+    for chunk in chunks:
+        chunk.text, counts = redact(chunk.text)
+        for kind, n in counts.items():
+            total[kind] = total.get(kind, 0) + n
+    found = ", ".join(f"{n} {kind}" for kind, n in sorted(total.items()) if n) or "nothing found"
+    return f"privacy.redact_pii is on: redacted {found} before sending (the dataset keeps the " \
+           "redacted text)."
+
+
+def estimate_cost(plan: Plan) -> Estimate:
+    """Requests, tokens, cost and time for the create/free part of a run (no client needed)."""
+    config = plan.config
+    per_chunk = config.agent.create.questions_per_chunk
+    share = config.agent.hybrid.generation_ratio if config.mode == "hybrid" else 1.0
+    slots = min(math.ceil(plan.size * share / (per_chunk * EXPECTED_ACCEPTANCE)),
+                len(plan.chunks) * MAX_PASSES)
+    calls = 1 if config.mode == "free" else 2
+    mean_chunk = sum(c.tokens for c in plan.chunks) / max(1, len(plan.chunks))
+    turns = config.agent.create.turns
+    input_tokens = int(slots * calls * (mean_chunk + 350))
+    output_tokens = int(slots * per_chunk * turns * (60 + 180))
+    return client_estimate(config, slots * calls, input_tokens, output_tokens)
+
+

@@ -1,0 +1,51 @@
+"""What the agent LLM (the model that writes samples) costs per token, with each price's source.
+
+These are inference prices, not the training prices of the target catalog (src/targets/catalog.py).
+"""
+
+from __future__ import annotations
+
+# --- Agent (sample-writer) inference prices, USD per 1M tokens (input, output) -------------------
+# NOT from provider_specs.md (it covers training only): taken from each provider's public pricing
+# page as published on the date given; verify before relying on them. Unknown model -> None.
+_P_OPENAI = "openai.com/api/pricing"
+_P_ANTHROPIC = "anthropic.com/pricing#api"
+_P_GOOGLE = "ai.google.dev/gemini-api/docs/pricing (paid tier, prompts <= 200k)"
+_P_MISTRAL = "mistral.ai/pricing#api-pricing"
+_P_TOGETHER = "together.ai/pricing (serverless Turbo)"
+_P_GROQ = "groq.com/pricing"
+AGENT_PRICE_SOURCES: dict[tuple[str, str], tuple[float, float, str, str]] = {
+    ("openai", "gpt-4o-mini"): (0.15, 0.60, _P_OPENAI, "2024-07-18"),
+    ("openai", "gpt-4o"): (2.50, 10.00, _P_OPENAI, "2024-10-01"),
+    ("openai", "gpt-4.1"): (2.00, 8.00, _P_OPENAI, "2025-04-14"),
+    ("openai", "gpt-4.1-mini"): (0.40, 1.60, _P_OPENAI, "2025-04-14"),
+    ("openai", "gpt-4.1-nano"): (0.10, 0.40, _P_OPENAI, "2025-04-14"),
+    ("anthropic", "claude-3-5-haiku"): (0.80, 4.00, _P_ANTHROPIC, "2024-11-04"),
+    ("anthropic", "claude-haiku-4-5"): (1.00, 5.00, _P_ANTHROPIC, "2025-10-15"),
+    ("anthropic", "claude-sonnet-4-5"): (3.00, 15.00, _P_ANTHROPIC, "2025-09-29"),
+    ("google", "gemini-2.5-flash"): (0.30, 2.50, _P_GOOGLE, "2025-06-17"),
+    ("google", "gemini-2.5-flash-lite"): (0.10, 0.40, _P_GOOGLE, "2025-07-22"),
+    ("google", "gemini-2.5-pro"): (1.25, 10.00, _P_GOOGLE, "2025-06-17"),
+    ("mistral", "mistral-small-latest"): (0.10, 0.30, _P_MISTRAL, "2025-06-20 (Small 3.2)"),
+    ("mistral", "mistral-large-latest"): (2.00, 6.00, _P_MISTRAL, "2024-11-18 (Large 2411); "
+                                          "what -latest points to now is UNCONFIRMED"),
+    ("mistral", "open-mistral-7b"): (0.25, 0.25, _P_MISTRAL, "2024-07"),
+    ("llama", "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"): (0.18, 0.18, _P_TOGETHER, "2024-07-23"),
+    ("llama", "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"): (0.88, 0.88, _P_TOGETHER, "2024-07-23"),
+    ("llama", "meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo"): (3.50, 3.50, _P_TOGETHER, "2024-07-23"),
+    ("llama", "llama-3.1-8b-instant"): (0.05, 0.08, _P_GROQ, "2024-07-23"),
+}
+AGENT_PRICES: dict[tuple[str, str], tuple[float, float]] = {
+    key: (value[0], value[1]) for key, value in AGENT_PRICE_SOURCES.items()}
+_DATED_SUFFIXES = ("-latest", "-20241022", "-20250929", "-20251001", "-2024-07-18", "-2024-08-06",
+                   "-2025-04-14", "-001")
+
+
+def agent_price(provider: str, model: str) -> tuple[float, float] | None:
+    """(input, output) USD per 1M tokens for an agent model, or None when unknown."""
+    if (provider, model) in AGENT_PRICES:
+        return AGENT_PRICES[(provider, model)]
+    for suffix in _DATED_SUFFIXES:  # "claude-haiku-4-5-20251001" -> "claude-haiku-4-5"
+        if model.endswith(suffix) and (provider, model[: -len(suffix)]) in AGENT_PRICES:
+            return AGENT_PRICES[(provider, model[: -len(suffix)])]
+    return None

@@ -1,0 +1,1 @@
+"""Quality of samples: scores, dedup, language, the live monitor, error analysis."""

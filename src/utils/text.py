@@ -1,0 +1,24 @@
+"""Small text helpers shared by several stages (no stage-specific logic lives here)."""
+
+from __future__ import annotations
+
+# English function words and filler: neither keywords (identify) nor content words (quality scores).
+STOPWORDS = frozenset("""
+a able about above according across after again against all already also always am among an and
+another any anything are around as at away back based be because been before being below between
+both but by can cannot context could did do document does doing don't done down during e.g each else
+etc even ever every few first for from further get gets given got had has have having he her here
+hers him his how i i'm i.e if in information into is it it's its itself just know last let like made
+make many may me mentioned might more most much must my need new next no nor not now of off often on
+once one only or other our ours out over own per please provided same say says see shall she should
+since so some states such text than that the their theirs them then there there's these they this
+those three through to too two under until up upon us use used using very via want was way we well
+were what what's when where which while who whom whose why will with within without would yes yet
+you your yours
+""".split())
+
+
+def preview(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` on one line (every run of whitespace one space), cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - len(ellipsis)] + ellipsis
