@@ -28,8 +28,9 @@ test: $(STAMP)           ## the whole test suite
 test-fast: $(STAMP)      ## skip the slow crash/fault tests
 	$(PY) -m pytest -m "not slow"
 
-check: $(STAMP)          ## lint (ruff) and the whole test suite
+check: $(STAMP)          ## lint (ruff), types (mypy) and the whole test suite
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy --config-file mypy.ini
 	$(PY) -m pytest
 
 bench: $(STAMP)          ## benchmarks; writes bench/results.json and bench/REPORT.md

@@ -1,7 +1,7 @@
 """Benchmark: PDF pages/s against raw pdfplumber; peak RSS for a large folder and big single files.
 
 Peak memory is measured in a clean subprocess per case. Single files past the per-file memory
-budget (src/utils/readers/budget.py) must be refused with bounded memory; the others must be read.
+budget (src/ingest/readers/budget.py) must be refused with bounded memory; the others must be read.
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from src.config import DomainProfile, QualityConfig
 from src.models import Example, Turn
-from src.quality import dedup, language
-from src.quality import scores as quality
+from src.quality import dedup, language, scores
 
 SAMPLES = 100_000
 PER_CHUNK = 3
@@ -127,7 +126,7 @@ def run(workdir: Path) -> list[dict]:
     samples = make_samples(SAMPLES)
     config = QualityConfig(domain=PROFILE)
     language.detect("Le modèle est chargé une fois, avant la mesure.")  # load py3langid untimed
-    scoring, scoring_cpu = _timed(lambda: quality.score_examples(samples, config))
+    scoring, scoring_cpu = _timed(lambda: scores.score_examples(samples, config))
     result: dict = {}
     dedup_s, dedup_cpu = _timed(lambda: result.update(
         zip(("kept", "dropped"), dedup.deduplicate(samples, config.near_duplicate_threshold))))

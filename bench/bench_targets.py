@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from src.models import Example, Turn
-from src.targets import formatter
-from src.targets import tokens as token_counter
+from src.targets import formatter, tokens
 from src.targets.validator import validate_file
 
 EXAMPLES = 100_000
@@ -41,7 +40,7 @@ def make_file(path: Path, fmt: str, n: int = EXAMPLES, seed: int = 7) -> Path:
 
 
 def _validate_row(path: Path, provider: str, model: str) -> dict:
-    token_counter.clear_word_caches()  # time a cold cache, as a fresh `validate` run has
+    tokens.clear_word_caches()  # time a cold cache, as a fresh `validate` run has
     start, cpu = time.perf_counter(), time.process_time()
     report = validate_file(path, provider, model)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -57,19 +56,19 @@ def _count_row(path: Path, provider: str, model: str) -> dict:
     with path.open(encoding="utf-8") as handle:
         records = [json.loads(line) for _, line in zip(range(COUNT_EXAMPLES), handle)]
     texts = [m["content"] for r in records for m in r["messages"]]
-    tok_id = token_counter.tokenizer_id(provider, model)
-    if tok_id in token_counter.MISTRAL_FILES:
-        inner = token_counter.mistral_tokenizer(tok_id).instruct_tokenizer.tokenizer
+    tok_id = tokens.tokenizer_id(provider, model)
+    if tok_id in tokens.MISTRAL_FILES:
+        inner = tokens.mistral_tokenizer(tok_id).instruct_tokenizer.tokenizer
         raw = lambda t: inner.encode(t, bos=False, eos=False)  # noqa: E731
     else:
-        enc = token_counter._quicktok(tok_id)
+        enc = tokens._quicktok(tok_id)
         raw = enc.encode
     start = time.perf_counter()
     raw_total = sum(len(raw(t)) for t in texts)
     raw_s = time.perf_counter() - start
-    token_counter.clear_word_caches()
+    tokens.clear_word_caches()
     start = time.perf_counter()
-    ours = sum(token_counter.count_example_tokens(r, provider, model) for r in records)
+    ours = sum(tokens.count_example_tokens(r, provider, model) for r in records)
     ours_s = time.perf_counter() - start
     ratio = ours_s / raw_s
     return {"name": f"token counting vs raw tokenizer ({provider}/{model})", "value": round(ratio, 2),

@@ -23,14 +23,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_ALIASES = 50  # a few anchors are fine; thousands are a "billion laughs" bomb
 
-PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")
+TARGET_PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")  # the dataset is FOR
+AGENT_PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")  # the LLM that writes samples
 MODES = ("create", "identify", "hybrid", "free")
 SPLIT_STRATEGIES = ("random", "weighted")
 SPLIT_WEIGHT_BY = ("source", "keywords")
-EXPORT_FORMATS = ("native", "openai", "anthropic", "google", "mistral", "llama",
-                  "mistral_instruct", "alpaca", "sharegpt")
-KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in PROVIDERS}
-BASE_URL_ENV = {p: f"{p.upper()}_BASE_URL" for p in PROVIDERS}
+OPEN_FORMATS = ("mistral_instruct", "alpaca", "sharegpt")  # for open-source trainers
+RECORD_FORMATS = (*TARGET_PROVIDERS, *OPEN_FORMATS)  # a target's native format bears its name
+EXPORT_FORMATS = ("native", *RECORD_FORMATS)
+KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in AGENT_PROVIDERS}
+BASE_URL_ENV = {p: f"{p.upper()}_BASE_URL" for p in AGENT_PROVIDERS}
 
 
 def _opt(default: Any = None, *, choices: tuple | None = None, min: float | None = None,
@@ -157,7 +159,7 @@ class RateLimit:
 
 @dataclass
 class SystemConfig:
-    agentic_llm: str = _opt("openai", choices=PROVIDERS)
+    agentic_llm: str = _opt("openai", choices=AGENT_PROVIDERS)
     agentic_model: str = "gpt-4o-mini"
     max_retries: int = _opt(3, min=0, max=20)
     timeout: float = _opt(60.0, min=1, max=3600)
@@ -169,7 +171,7 @@ class SystemConfig:
 
 @dataclass
 class Config:
-    provider: str = _opt("mistral", choices=PROVIDERS)
+    provider: str = _opt("mistral", choices=TARGET_PROVIDERS)
     model: str = "open-mistral-7b"
     mode: str = _opt("identify", choices=MODES)
     dataset_size: int = _opt(100, min=1, max=10_000_000)
@@ -232,7 +234,7 @@ def _check_scalar(path: str, hint: Any, value: Any, meta: dict, errors: list[str
 
 
 def _check_value(path: str, hint: Any, value: Any, meta: dict, errors: list[str]) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, path, errors)
     origin = typing.get_origin(hint)
     if origin is list:
@@ -305,9 +307,9 @@ def parse_config(text: str, source: str = "config.yaml") -> Config:
 
 def _check_cross_fields(config: Config, errors: list[str]) -> None:
     for name in config.system.base_urls:
-        if name not in PROVIDERS:
+        if name not in AGENT_PROVIDERS:
             errors.append(f"system.base_urls.{name} is not a provider "
-                          f"(one of {', '.join(PROVIDERS)})")
+                          f"(one of {', '.join(AGENT_PROVIDERS)})")
     weights = config.quality.weights
     if weights.extractive + weights.detail + weights.domain <= 0:
         errors.append("quality.weights must not all be 0")
@@ -368,7 +370,7 @@ def load_env() -> None:
 
     DATASET_BUILDER_NO_DOTENV=1 skips it (the tests set this so a developer's keys stay out).
     """
-    from dotenv import load_dotenv
+    from dotenv import load_dotenv  # only main() loads .env; config.py itself stays import-light
 
     if os.environ.get("DATASET_BUILDER_NO_DOTENV"):
         return
@@ -413,13 +415,7 @@ def agent_choice(config: Config) -> tuple[str, str]:
     """(provider, model) for the agent LLM: AGENT_PROVIDER/AGENT_MODEL override config."""
     provider = os.environ.get("AGENT_PROVIDER") or config.system.agentic_llm
     model = os.environ.get("AGENT_MODEL") or config.system.agentic_model
-    if provider not in PROVIDERS:
-        raise ConfigError(f"AGENT_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    if provider not in AGENT_PROVIDERS:
+        raise ConfigError(f"AGENT_PROVIDER must be one of {', '.join(AGENT_PROVIDERS)}, "
+                          f"got {provider!r}")
     return provider, model
-
-
-def secret_values() -> list[str]:
-    """Every secret currently in the environment, so logs and errors can mask them."""
-    return [v for name, v in os.environ.items()
-            if v and len(v) >= 6 and (name.endswith("_API_KEY") or name.endswith("_TOKEN"))]
-

@@ -5,16 +5,8 @@ from __future__ import annotations
 import logging
 import logging.handlers
 
-from src.config import home, secret_values
-
-MASK = "***"
-
-
-def mask_secrets(text: str) -> str:
-    """Replace every API key found in the environment by ***."""
-    for secret in secret_values():
-        text = text.replace(secret, MASK)
-    return text
+from src.config import home
+from src.masking import mask_secrets
 
 
 class _MaskingFormatter(logging.Formatter):

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from src.config import PROJECT_ROOT, db_path
+from src.config import AGENT_PROVIDERS, PROJECT_ROOT, db_path
 from src.main import main
 from src.persistence.sqlite_client import Database
 
 SAMPLES = PROJECT_ROOT / "demo" / "samples"
 FAKE_KEY = "sk-test-pipeline-0123456789"
-PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")
+PROVIDERS = AGENT_PROVIDERS
 FAST_LIMITS = {"requests_per_minute": 1_000_000, "tokens_per_minute": 1_000_000_000}
 
 

@@ -10,8 +10,7 @@ from src.config import QualityConfig, db_path, output_root
 from src.main import main
 from src.models import Example, Turn
 from src.persistence.sqlite_client import Database
-from src.quality import dedup, error_analysis
-from src.quality import scores as quality
+from src.quality import dedup, error_analysis, scores
 
 SOURCE = ("Sharda University charges a tuition fee of ₹1,20,000 per year for B.Tech Computer Science. "
           "Students with HSC GPA 5.0 receive a 50% scholarship. The application deadline is 30 June 2025.")
@@ -35,7 +34,7 @@ def realistic_batch() -> list[Example]:
              sample("Studying abroad is a wonderful experience for everyone.", location="page 9"),
              sample("Applicants must apply for the deadline before 30 June 2025 at Sharda University, "
                     "where B.Tech Computer Science costs ₹1,20,000 per year.", location="page 6")]
-    quality.score_examples(batch, QualityConfig())
+    scores.score_examples(batch, QualityConfig())
     kept, _ = dedup.deduplicate(batch, 0.8)
     return batch
 

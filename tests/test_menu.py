@@ -16,7 +16,7 @@ from src.cli.settings_editor import Session
 from src.config import Config, db_path, load_config, parse_config
 from src.persistence.backup import backup_database
 from src.persistence.sqlite_client import Database
-from src.targets import target as targets
+from src.targets.target import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
 CTRL_C = KeyboardInterrupt  # an answer that makes the input stub raise KeyboardInterrupt
@@ -134,11 +134,11 @@ def test_unexpected_error_is_logged_and_the_menu_goes_on(caplog, capsys, config_
 # ---------------------------------------------------------------- 1. Configure Dataset
 
 def _model_number(provider: str, model: str) -> str:
-    return str(targets.TARGETS[provider].get_models().index(model) + 1)
+    return str(TARGETS[provider].get_models().index(model) + 1)
 
 
 def _provider_number(provider: str) -> str:
-    return str(list(targets.TARGETS).index(provider) + 1)
+    return str(list(TARGETS).index(provider) + 1)
 
 
 def test_configure_every_item_with_bad_answers_then_save(monkeypatch, capsys, config_file):

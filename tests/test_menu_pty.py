@@ -10,7 +10,7 @@ import pexpect
 import pytest
 
 from src.config import KEY_ENV, load_config
-from src.targets import target as targets
+from src.targets.target import TARGETS
 from tests.conftest import KEY_VARS
 from tests.test_menu import needs_pipeline
 
@@ -68,8 +68,8 @@ def test_menu_in_a_terminal_settings_keys_ctrl_c_and_exit(screen):
 
 
 def test_menu_in_a_terminal_configure_generate_stats_export(pipeline_ready, screen, isolated_home):
-    openai = list(targets.TARGETS).index("openai") + 1
-    mini = targets.TARGETS["openai"].get_models().index("gpt-4o-mini-2024-07-18") + 1
+    openai = list(TARGETS).index("openai") + 1
+    mini = TARGETS["openai"].get_models().index("gpt-4o-mini-2024-07-18") + 1
     screen.expect_exact(MAIN_PROMPT)
     choose(screen, "1", "Choose 1-9: ")
     choose(screen, "7", "Dataset name")

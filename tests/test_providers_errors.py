@@ -13,6 +13,7 @@ import pytest
 from google.genai import errors as google_errors
 from mistralai.client import errors as mistral_errors
 
+from src.config import AGENT_PROVIDERS
 from src.errors import (
     AuthError,
     BadReply,
@@ -22,7 +23,7 @@ from src.errors import (
     RateLimited,
 )
 from src.providers.base_provider import Request, retry_after_seconds, retry_delay
-from src.providers.registry import ADAPTERS, adapter_class
+from src.providers.registry import adapter_class
 
 REQ = Request("test-model", "system", "user", {"type": "object"})
 HTTP_REQUEST = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
@@ -71,7 +72,7 @@ def sdk_status_error(provider: str, status: int, headers: dict | None = None) ->
 
 
 @pytest.mark.parametrize("status", sorted(EXPECTED))
-@pytest.mark.parametrize("provider", sorted(ADAPTERS))
+@pytest.mark.parametrize("provider", sorted(AGENT_PROVIDERS))
 def test_every_status_maps_to_our_error(provider, status):
     exc = sdk_status_error(provider, status)
     prov = adapter(provider)
@@ -81,7 +82,7 @@ def test_every_status_maps_to_our_error(provider, status):
     assert failure.retryable is (status in RETRYABLE)
 
 
-@pytest.mark.parametrize("provider", sorted(ADAPTERS))
+@pytest.mark.parametrize("provider", sorted(AGENT_PROVIDERS))
 def test_retry_after_from_the_sdk_error_is_used(provider):
     exc = sdk_status_error(provider, 429, {"retry-after": "7"})
     failure = adapter(provider).translate(exc, REQ)
@@ -103,7 +104,7 @@ TRANSPORT = {
 TRANSPORT["llama"] = TRANSPORT["openai"]
 
 
-@pytest.mark.parametrize("provider", sorted(ADAPTERS))
+@pytest.mark.parametrize("provider", sorted(AGENT_PROVIDERS))
 def test_timeouts_and_connection_errors_are_retryable_unavailable(provider):
     prov = adapter(provider)
     for exc in [TimeoutError(), *TRANSPORT[provider]]:

@@ -6,12 +6,12 @@ import asyncio
 
 import pytest
 
-from src.config import Config
+from src.config import AGENT_PROVIDERS, Config
 from src.errors import AuthError, ConfigError, ProviderUnavailable
 from src.providers.llm_client import LLMClient
 from tests.fake_llm_server import FakeLLMServer, fake_llm_fixture  # noqa: F401
 
-PROVIDERS = ["openai", "anthropic", "google", "mistral", "llama"]
+PROVIDERS = AGENT_PROVIDERS
 WIRE = {"openai": "openai", "llama": "openai", "mistral": "openai", "anthropic": "anthropic",
         "google": "gemini"}
 SCHEMA = {"type": "object", "additionalProperties": False, "required": ["question", "answer"],

@@ -6,7 +6,7 @@ import pytest
 
 from src.config import DomainProfile, QualityConfig, Thresholds, Weights
 from src.models import Example, Turn
-from src.quality import scores as quality
+from src.quality import scores
 
 SOURCE = (
     "Sharda University in Greater Noida admits Bangladeshi students to B.Tech programmes. Applicants "
@@ -34,7 +34,7 @@ def sample(answer: str, question: str = "What does B.Tech cost at Sharda Univers
 
 
 def scored(answer: str, config: QualityConfig | None = None, **kwargs: str) -> Example:
-    return quality.score_example(sample(answer, **kwargs), config or QualityConfig(domain=PROFILE))
+    return scores.score_example(sample(answer, **kwargs), config or QualityConfig(domain=PROFILE))
 
 
 def test_grounded_detailed_answer_is_accepted_with_explained_scores() -> None:
@@ -78,17 +78,17 @@ def test_invented_fee_is_rejected_even_when_overlap_is_high() -> None:
 
 def test_figures_match_across_digit_scripts_separators_and_lakh() -> None:
     bengali_source = "বি.টেক ফি প্রতি বছর ১,২০,০০০ রুপি। The fee is listed in rupees."
-    assert quality.unsupported_facts("The fee is 120000 rupees.", bengali_source) == []
-    assert quality.unsupported_facts("It is about 1.2 lakh rupees a year.", SOURCE) == []
-    assert quality.unsupported_facts("The mess serves halal food in 2 hostels.", SOURCE) == []
-    assert quality.unsupported_facts("It is about 1.5 lakh rupees a year.", SOURCE) == ["1.5"]
+    assert scores.unsupported_facts("The fee is 120000 rupees.", bengali_source) == []
+    assert scores.unsupported_facts("It is about 1.2 lakh rupees a year.", SOURCE) == []
+    assert scores.unsupported_facts("The mess serves halal food in 2 hostels.", SOURCE) == []
+    assert scores.unsupported_facts("It is about 1.5 lakh rupees a year.", SOURCE) == ["1.5"]
 
 
 def test_list_numbers_are_not_taken_for_figures() -> None:
     answer = ("1. Get SSC and HSC results with a GPA of 4.0.\n2. Apply before 30 June 2025.\n"
               "3. Apply for a visa at the Indian High Commission in Dhaka.")
-    assert quality.unsupported_facts(answer, SOURCE) == []
-    assert "steps" in quality.detail_score(answer)[1]
+    assert scores.unsupported_facts(answer, SOURCE) == []
+    assert "steps" in scores.detail_score(answer)[1]
 
 
 def test_generic_answer_is_low_extractive_missing_details_and_irrelevant() -> None:
@@ -115,7 +115,7 @@ def test_off_domain_grounded_answer_is_poor_domain_focus() -> None:
 def test_without_a_profile_domain_is_neutral_and_left_out_of_overall() -> None:
     config = QualityConfig()
     ex = scored(GROUNDED, config)
-    assert ex.scores["domain"] == quality.NEUTRAL_DOMAIN
+    assert ex.scores["domain"] == scores.NEUTRAL_DOMAIN
     assert "poor_domain_focus" not in ex.reasons
     expected = (0.4 * ex.scores["extractive"] + 0.3 * ex.scores["detail"]) / 0.7
     assert ex.scores["overall"] == pytest.approx(expected, abs=1e-3)
@@ -138,7 +138,7 @@ def test_low_overall_with_every_sub_score_passing_blames_the_weakest() -> None:
 def test_extracted_examples_are_scored_but_never_changed() -> None:
     answer = "Yes. The campus has a mosque for prayer."
     ex = sample(answer, question="Is there a mosque?", context="", origin="extracted")
-    quality.score_example(ex, QualityConfig(domain=PROFILE))
+    scores.score_example(ex, QualityConfig(domain=PROFILE))
     assert ex.answer == answer and ex.question == "Is there a mosque?"
     assert ex.scores["extractive"] == 1.0
     assert "missing_details" in ex.reasons  # scored like any other sample
@@ -170,8 +170,8 @@ def test_rescoring_keeps_other_reasons_and_does_not_repeat_its_own() -> None:
     ex.reasons.append("over_token_limit")
     ex.notes.append("token count 9000 > 8192")
     config = QualityConfig(domain=PROFILE)
-    quality.score_example(ex, config)
-    quality.score_example(ex, config)
+    scores.score_example(ex, config)
+    scores.score_example(ex, config)
     assert ex.reasons.count("hallucinated_figures") == 1
     assert "over_token_limit" in ex.reasons
     assert "token count 9000 > 8192" in ex.notes
@@ -179,13 +179,13 @@ def test_rescoring_keeps_other_reasons_and_does_not_repeat_its_own() -> None:
 
 
 def test_domain_terms_match_plurals_phrases_and_currency_symbols() -> None:
-    terms = quality.domain_terms("Scholarships at Galgotias University; fees in ৳ and the "
+    terms = scores.domain_terms("Scholarships at Galgotias University; fees in ৳ and the "
                                  "Indian High Commission visa.", PROFILE)
     assert {"scholarship", "galgotias university", "৳", "high commission", "visa"} <= set(terms)
-    assert quality.domain_terms("A library with reading rooms.", PROFILE) == []
+    assert scores.domain_terms("A library with reading rooms.", PROFILE) == []
 
 
 def test_score_examples_scores_every_example() -> None:
     batch = [sample(GROUNDED), sample("The fee is ₹7,00,000.")]
-    assert quality.score_examples(batch, QualityConfig(domain=PROFILE)) is batch
+    assert scores.score_examples(batch, QualityConfig(domain=PROFILE)) is batch
     assert [bool(e.reasons) for e in batch] == [False, True]

@@ -13,8 +13,9 @@ import pytest
 
 from src.config import Config, db_path
 from src.errors import DatasetNotFound
+from src.masking import scrub_secrets
 from src.models import CoverageRow, Example, Turn
-from src.persistence.sqlite_client import MIGRATIONS, Database, scrub_secrets
+from src.persistence.sqlite_client import MIGRATIONS, Database
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from src.config import OPEN_FORMATS
 from src.models import Example, Turn
 from src.targets import catalog, formatter, validator
 
@@ -38,7 +39,7 @@ def errors_at(report: validator.ValidationReport) -> set[tuple[int, str]]:
 @pytest.mark.parametrize("provider,model", TARGETS)
 def test_every_written_format_is_valid(tmp_path, provider, model):
     spec = catalog.get_model(provider, model)
-    fmts = [formatter.native_format(provider)] + (list(formatter.OPEN_FORMATS) if spec.open_weight else [])
+    fmts = [formatter.native_format(provider)] + (list(OPEN_FORMATS) if spec.open_weight else [])
     for fmt in fmts:
         report = validator.validate_file(write(tmp_path / f"{fmt}.jsonl", records(fmt)), provider, model)
         assert report.ok, (fmt, report.errors[:3])

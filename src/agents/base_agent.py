@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 from src.config import PROJECT_ROOT, Config
 from src.errors import AuthError, BadReply, BudgetExhausted, ConfigError, ProviderError
 from src.models import Chunk, Example, Turn
-from src.persistence.sqlite_client import Database
-from src.providers.llm_client import LLMClient, failure_category
+from src.providers.llm_client import LLMClient, ResponseCache, failure_category
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,6 +144,6 @@ def _spread(group: list[Chunk]) -> list[Chunk]:
     return order
 
 
-def client_for(config: Config, db: Database | None) -> LLMClient:
+def client_for(config: Config, db: ResponseCache | None) -> LLMClient:
     """The agent LLM client for this config (its SDK is imported only when a request is made)."""
     return LLMClient(config, db)

@@ -12,7 +12,7 @@ import sys
 from colorama import Fore, Style
 
 from src.cli.text_table import text_table
-from src.logs import mask_secrets
+from src.masking import mask_secrets
 
 
 def _color_on(stream: object) -> bool:

@@ -22,9 +22,9 @@ from src.cli.prompts import Cancelled
 from src.cli.render import error_summary, render_stats
 from src.cli.settings_editor import Session
 from src.config import (
+    AGENT_PROVIDERS,
     EXPORT_FORMATS,
     PROJECT_ROOT,
-    PROVIDERS,
     Config,
     agent_choice,
     db_path,
@@ -152,7 +152,7 @@ def _set_agent(s: Session) -> None:
     current = s.config.system.agentic_llm
     keys = {row[0]: f"{row[1]} {row[2]}" for row in editor.key_status(s.config)}
     provider = prompts.ask_option("Agent LLM provider (the model that WRITES samples)",
-                                  [(p, keys[p]) for p in PROVIDERS], current)
+                                  [(p, keys[p]) for p in AGENT_PROVIDERS], current)
     default = s.config.system.agentic_model if provider == current else None
     model = prompts.ask_text(f"Agent model name at {provider}", default=default)
     s.update({"system.agentic_llm": provider, "system.agentic_model": model})

@@ -18,7 +18,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from ruamel.yaml import YAML
@@ -26,8 +25,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from src.cli import console, prompts
-from src.config import KEY_ENV, PROVIDERS, Config, api_key, apply_overrides, base_url, parse_config
+from src.config import AGENT_PROVIDERS, KEY_ENV, Config, api_key, apply_overrides, base_url, parse_config
 from src.errors import ConfigError, UsageError
+from src.masking import mask_url
 from src.providers.llm_client import key_problem
 
 
@@ -223,21 +223,11 @@ def key_hint(provider: str, config: Config) -> str | None:
     return key_problem(provider, config)
 
 
-def _safe_url(url: str) -> str:
-    """A base URL without any user:password part."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
 def key_status(config: Config) -> list[list[str]]:
     """Per provider: key variable, set / not set (never the key), base URL in use."""
     return [[provider, KEY_ENV[provider], "set" if api_key(provider) else "not set",
-             _safe_url(base_url(provider, config) or "") or "(SDK default)"]
-            for provider in PROVIDERS]
+             mask_url(base_url(provider, config) or "") or "(SDK default)"]
+            for provider in AGENT_PROVIDERS]
 
 
 # ---------------------------------------------------------------- the menu's settings session

@@ -103,7 +103,7 @@ def detect_labelled(text: str, lines: list[Line]) -> list[Found]:
     for i, j, k, last in pairs:
         if last:
             k = _trim_last(lines, j, k, multi)
-        q_span = trim_span(text, lines[i].start + question_start(lines[i]), lines[j - 1].end)
+        q_span = trim_span(text, lines[i].start + (question_start(lines[i]) or 0), lines[j - 1].end)
         a_span = trim_span(text, lines[j].start + (_answer_mark(lines[j]) or 0), lines[k - 1].end)
         if q_span[0] >= q_span[1] or a_span[0] >= a_span[1]:
             continue

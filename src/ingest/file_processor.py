@@ -101,7 +101,7 @@ def _parse(path: Path, fmt: str, settings: InputConfig, password: str | None) ->
                              "again, or export it anew.") from None
 
 
-def iter_documents(paths: list[str | Path], settings: InputConfig | None = None,
+def iter_documents(paths: Iterable[str | Path], settings: InputConfig | None = None,
                    passwords: dict[str, str] | None = None) -> Iterator[Document | IngestFailure]:
     """One Document or IngestFailure per file under `paths`, in order; never raises for a file.
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from src.config import secret_values
 from src.errors import DatasetNotFound, StorageError
+from src.masking import scrub_secrets
 from src.models import CoverageRow, Example, Turn
 from src.persistence.backup import damaged_message
 
@@ -117,10 +117,6 @@ _INSERT_SAMPLE = ("INSERT OR REPLACE INTO samples (id, dataset_id, content, toke
 _EXAMPLE_COLUMNS = ("id, content, token_length, topic_keywords, source_file, split, reasons, "
                     "scores, metadata")
 _SUMMARY_COLUMNS = "id, token_length, topic_keywords, source_file, split, status, reasons"
-_COVERAGE_DEFAULTS = {"location": "", "generated": 0, "accepted": 0, "rejected": 0, "tokens": 0,
-                      "chunk_id": "", "source_file": ""}
-SECRET_KEY_SUFFIXES = ("_key", "_token", "_secret", "password")
-REDACTED = "***"
 
 
 def example_to_row(dataset_id: str, ex: Example) -> tuple:
@@ -159,20 +155,6 @@ def example_from_row(row: dict) -> Example:
         reasons=[r for r in (row.get("reasons") or "").split(",") if r],
         notes=meta.get("notes", []), split=row.get("split") or "",
         token_length=row.get("token_length") or 0)
-
-
-def scrub_secrets(value: Any, secrets: list[str] | None = None) -> Any:
-    """A copy of config data without secrets: *_key/*_token keys dropped, secret values masked."""
-    secrets = secret_values() if secrets is None else secrets
-    if isinstance(value, dict):
-        return {k: scrub_secrets(v, secrets) for k, v in value.items()
-                if not str(k).lower().endswith(SECRET_KEY_SUFFIXES)}
-    if isinstance(value, (list, tuple)):
-        return [scrub_secrets(v, secrets) for v in value]
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-    return value
 
 
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:
@@ -328,9 +310,9 @@ class Database:
 
     def delete_examples(self, dataset_id: str, status: str | None = None) -> int:
         """Delete a dataset's samples (only `status` ones if given); returns how many."""
-        sql, params = "DELETE FROM samples WHERE dataset_id = ?", (dataset_id,)
+        sql, params = "DELETE FROM samples WHERE dataset_id = ?", [dataset_id]
         if status:
-            sql, params = sql + " AND status = ?", params + (status,)
+            sql, params = sql + " AND status = ?", [*params, status]
         with self.transaction() as conn:
             return conn.execute(sql, params).rowcount
 
@@ -389,8 +371,9 @@ class Database:
         rows = self.conn.execute("SELECT chunk_id, source_file, location, generated, accepted, "
                                  "rejected, tokens FROM chunk_coverage WHERE dataset_id = ? "
                                  "ORDER BY source_file, rowid", (dataset_id,)).fetchall()
-        return [CoverageRow(**{k: (v if v is not None else _COVERAGE_DEFAULTS[k])
-                               for k, v in r.items()}) for r in rows]
+        return [CoverageRow(r["chunk_id"] or "", r["source_file"] or "", r["location"] or "",
+                            r["generated"] or 0, r["accepted"] or 0, r["rejected"] or 0,
+                            r["tokens"] or 0) for r in rows]
 
     # ------------------------------------------------------------ runs and failures
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import jsonschema
 
-from src.config import BASE_URL_ENV, KEY_ENV, secret_values
+from src.config import BASE_URL_ENV, KEY_ENV
 from src.errors import (
     AuthError,
     BadReply,
@@ -31,6 +31,7 @@ from src.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from src.masking import mask_secrets
 
 INITIAL_RETRY_DELAY = 0.5  # seconds; doubles each attempt
 MAX_RETRY_DELAY = 8.0
@@ -206,13 +207,6 @@ def failure_for_status(provider: str, status: int, headers: Any, model: str,
             False)
     return Failure(ProviderError(f"{provider} rejected the request (HTTP {status}: {detail})."),
                    False)
-
-
-def mask_secrets(text: str) -> str:
-    """The text with every API key of the environment replaced by *** (some servers echo it)."""
-    for secret in secret_values():
-        text = text.replace(secret, "***")
-    return text
 
 
 def retry_after_seconds(headers: Any) -> float | None:

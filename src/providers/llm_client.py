@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from src.config import KEY_ENV, Config, agent_choice, api_key, base_url
@@ -30,10 +31,9 @@ from src.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from src.persistence.sqlite_client import Database
 from src.providers.base_provider import RawReply, Request, parse_json_reply
 from src.providers.prices import agent_price
-from src.providers.registry import ADAPTERS, adapter_class
+from src.providers.registry import adapter_class
 
 log = logging.getLogger(__name__)
 _unpriced_warned: set[tuple[str, str]] = set()
@@ -54,6 +54,15 @@ RETRY_NOTE = ("\n\nYour previous reply could not be used: {error}. Reply again w
 CATEGORIES = ((BudgetExhausted, "budget"), (AuthError, "auth"), (RateLimited, "rate_limited"),
               (ProviderUnavailable, "unavailable"), (BadReply, "malformed_output"),
               (ConfigError, "config"))
+
+
+class ResponseCache(Protocol):
+    """Where paid replies are kept for resume (the caller hands in the SQLite store)."""
+
+    def cache_get(self, key: str) -> dict | None: ...
+
+    def cache_put(self, key: str, provider: str, model: str, response: Any, input_tokens: int,
+                  output_tokens: int, cost_usd: float) -> None: ...
 
 
 @dataclass
@@ -217,14 +226,11 @@ def _resolve_key(provider: str, url: str | None) -> str:
 class LLMClient:
     """Structured-output calls to the configured agent LLM (see the module docstring)."""
 
-    def __init__(self, config: Config, db: Database | None, *, provider: str | None = None,
+    def __init__(self, config: Config, db: ResponseCache | None, *, provider: str | None = None,
                  model: str | None = None):
         default_provider, default_model = agent_choice(config)
         self.provider = provider or default_provider
         self.model = model or default_model
-        if self.provider not in ADAPTERS:
-            raise ConfigError(f"Unknown agent provider {self.provider!r}; use one of "
-                              f"{', '.join(ADAPTERS)}.")
         url = base_url(self.provider, config)
         self.config, self.db = config, db
         adapter = adapter_class(self.provider)

@@ -1,26 +1,32 @@
-"""The agent-side adapters by provider name: a plain dict, no plugin framework.
+"""The agent-side adapters by provider name: a plain function, no plugin framework.
 
-Each SDK takes a second or more to import, so an adapter's module is imported only when that
-provider is used.
+Each SDK takes a second or more and tens of MB to import, so an adapter's module (and its SDK) is
+imported only when that provider is used: the imports below sit inside the function on purpose.
 """
 
 from __future__ import annotations
 
-import importlib
-
+from src.config import AGENT_PROVIDERS
+from src.errors import ConfigError
 from src.providers.base_provider import BaseProvider
-
-ADAPTERS: dict[str, str] = {
-    "openai": "src.providers.openai_provider:OpenAIProvider",
-    "anthropic": "src.providers.anthropic_provider:AnthropicProvider",
-    "google": "src.providers.google_provider:GoogleProvider",
-    "mistral": "src.providers.mistral_provider:MistralProvider",
-    "llama": "src.providers.llama_provider:LlamaProvider",
-}
 
 
 def adapter_class(provider: str) -> type[BaseProvider]:
-    """The adapter class for a provider name in ADAPTERS."""
-    module, name = ADAPTERS[provider].split(":")
-    cls: type[BaseProvider] = getattr(importlib.import_module(module), name)
-    return cls
+    """The adapter class of an agent provider (one of config.AGENT_PROVIDERS)."""
+    if provider == "openai":
+        from src.providers.openai_provider import OpenAIProvider
+        return OpenAIProvider
+    if provider == "anthropic":
+        from src.providers.anthropic_provider import AnthropicProvider
+        return AnthropicProvider
+    if provider == "google":
+        from src.providers.google_provider import GoogleProvider
+        return GoogleProvider
+    if provider == "mistral":
+        from src.providers.mistral_provider import MistralProvider
+        return MistralProvider
+    if provider == "llama":
+        from src.providers.llama_provider import LlamaProvider
+        return LlamaProvider
+    raise ConfigError(f"Unknown agent provider {provider!r}; use one of "
+                      f"{', '.join(AGENT_PROVIDERS)}.")

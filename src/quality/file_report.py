@@ -19,7 +19,7 @@ from pathlib import Path
 from src.config import Config, QualityConfig
 from src.errors import InputFileError
 from src.models import Example, Turn
-from src.quality import scores as quality
+from src.quality import scores
 from src.quality.error_analysis import example_summary, score_distributions, write_report
 from src.targets.formatter import content_text, detect_format, to_messages
 
@@ -89,7 +89,7 @@ def domain_focus(examples: list[Example], config: QualityConfig) -> dict:
     terms: Counter[str] = Counter()
     without = 0
     for example in examples:  # one lookup per example feeds both figures
-        found = quality.domain_terms(f"{example.question}\n{example.answer}", profile)
+        found = scores.domain_terms(f"{example.question}\n{example.answer}", profile)
         terms.update(found)
         without += not found
     limit = config.thresholds.domain
@@ -111,7 +111,7 @@ def score_jsonl(path: Path, config: Config, threshold: float | None = None,
     path = Path(path)
     settings = _with_threshold(config.quality, threshold)
     examples, malformed = read_examples(path)
-    quality.score_examples(examples, settings)
+    scores.score_examples(examples, settings)
     limit = settings.thresholds.overall
     below = sorted((e for e in examples if e.scores["overall"] < limit), key=lambda e: e.scores["overall"])
     report = {"file": str(path), "examples": len(examples), "malformed": malformed, "threshold": limit,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 UNDETERMINED = "und"
 SAMPLE_CHARS = 240
@@ -36,7 +37,8 @@ _SCRIPT_NAMES = ("LATIN", "BENGALI", "DEVANAGARI", "ARABIC", "CYRILLIC", "GREEK"
 
 
 @lru_cache(maxsize=1)
-def _identifier():  # type: ignore[no-untyped-def]
+def _identifier() -> Any:
+    # py3langid loads its model on first use (tens of ms and MB): only when a language is checked
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

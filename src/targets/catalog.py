@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
+from src.config import TARGET_PROVIDERS
 from src.errors import ConfigError
 
 AS_OF = "2026-11-21"  # date of the reference the numbers below were taken from
@@ -123,7 +124,7 @@ _LLAMA = dict(
 def _spec(base: dict, **fields: object) -> ModelSpec:
     merged = {**base, **fields}
     merged["sources"] = {**base.get("sources", {}), **fields.get("sources", {})}  # type: ignore[dict-item]
-    return ModelSpec(**merged)  # type: ignore[arg-type]
+    return ModelSpec(**merged)
 
 
 MODELS: list[ModelSpec] = [
@@ -211,7 +212,7 @@ def _index() -> dict[tuple[str, str], ModelSpec]:
 
 
 _INDEX = _index()
-PROVIDERS = tuple(DEFAULT_MODEL)
+PROVIDERS = TARGET_PROVIDERS
 
 
 def base_model_name(model: str) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from src.config import RECORD_FORMATS, TARGET_PROVIDERS
 from src.errors import ConfigError
 from src.models import Example, Turn
 
-NATIVE = {"openai": "openai", "anthropic": "anthropic", "google": "google",
-          "mistral": "mistral", "llama": "llama"}
-OPEN_FORMATS = ("mistral_instruct", "alpaca", "sharegpt")
-FORMATS = (*NATIVE, *OPEN_FORMATS)
+NATIVE = {provider: provider for provider in TARGET_PROVIDERS}  # each target's own format
+FORMATS = RECORD_FORMATS
 SHAREGPT_ROLES = {"user": "human", "assistant": "gpt", "system": "system"}
 
 
@@ -150,7 +149,7 @@ def content_text(content: Any) -> str:
 
 def _from_google(record: dict) -> list[dict]:
     system = record.get("systemInstruction")
-    out = [{"role": "system", "content": content_text(system.get("parts"))}] \
+    out: list[dict] = [{"role": "system", "content": content_text(system.get("parts"))}] \
         if isinstance(system, dict) else []
     for c in record.get("contents") or []:
         if isinstance(c, dict):
@@ -172,7 +171,7 @@ def _from_pairs(record: dict, question: str) -> list[dict]:
 def _from_sharegpt(record: dict) -> list[dict]:
     back = {v: k for k, v in SHAREGPT_ROLES.items()}
     out = [{"role": "system", "content": record["system"]}] if record.get("system") else []
-    return out + [{"role": back.get(m.get("from"), m.get("from")), "content": m.get("value")}
+    return out + [{"role": back.get(str(m.get("from")), m.get("from")), "content": m.get("value")}
                   for m in record.get("conversations") or [] if isinstance(m, dict)]
 
 

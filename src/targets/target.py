@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from src.config import OPEN_FORMATS
 from src.models import Example
 from src.targets import catalog, formatter, validator
 
@@ -49,7 +50,7 @@ class Target:
 
     def export_formats(self, model: str | None = None) -> list[str]:
         """Formats worth exporting for a model: native, plus open-trainer formats for open weights."""
-        extra = list(formatter.OPEN_FORMATS) if self.spec(model).open_weight else []
+        extra = list(OPEN_FORMATS) if self.spec(model).open_weight else []
         return [self.native_format, *extra]
 
     def format_example(self, example: Example, fmt: str | None = None) -> dict:

@@ -109,6 +109,7 @@ def _quicktok(name: str) -> Any:
 @cache
 def mistral_tokenizer(tok_id: str) -> Any:
     """mistral-common's MistralTokenizer for a version key, loaded from its bundled file."""
+    # mistral-common takes ~1 s and tens of MB to import: only when a Mistral model is counted
     from mistral_common.protocol.instruct.validator import ValidationMode
     from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from src.config import OPEN_FORMATS
 from src.errors import ConfigError, InputFileError
-from src.targets import catalog, formatter
-from src.targets import tokens as token_counter
+from src.targets import catalog, formatter, tokens
 
 MAX_LISTED = 200  # issues kept per list; counts cover all of them
 TRUNCATION_RISK = 0.9  # warn when an example uses more than this share of the limit
@@ -315,7 +315,7 @@ class _Checker:
                      "[question, answer] string pairs.")
 
     def tokens(self, line: int, rec: dict) -> None:
-        n = token_counter.count_example_tokens(rec, self.r.provider, self.r.model)
+        n = tokens.count_example_tokens(rec, self.r.provider, self.r.model)
         self.r.total_tokens += n
         self.r.max_example_tokens = max(self.r.max_example_tokens, n)
         limit = self.r.token_limit
@@ -343,7 +343,7 @@ def _choose_format(spec: catalog.ModelSpec, first: Any, fmt: str | None) -> str:
     if not isinstance(first, dict):
         return native
     found = formatter.detect_format(first)
-    if spec.open_weight and found in formatter.OPEN_FORMATS:
+    if spec.open_weight and found in OPEN_FORMATS:
         return found
     return native
 
@@ -352,8 +352,8 @@ def _new_report(spec: catalog.ModelSpec, provider: str, model: str, fmt: str,
                 split: str) -> ValidationReport:
     return ValidationReport(
         provider=provider, model=model, format=fmt, split=split,
-        tokenizer=token_counter.tokenizer_name(provider, model),
-        exact=token_counter.is_exact(provider, model), token_limit=spec.max_tokens_per_example)
+        tokenizer=tokens.tokenizer_name(provider, model),
+        exact=tokens.is_exact(provider, model), token_limit=spec.max_tokens_per_example)
 
 
 def _count_rules(checker: _Checker, split: str) -> None:

@@ -1,7 +1,7 @@
 """One module per command: each has HELP, add_arguments(parser) and run(args) -> exit code.
 
-Commands are thin: parse flags, call one function in agents/, utils/, persistence/ or pipeline,
-print the result. The menu (cli/menu.py) calls the same functions.
+Commands are thin: parse flags, call one function of a stage (pipeline/, export/, targets/,
+persistence/, ...), print the result. The menu (cli/menu.py) calls the same functions.
 """
 
 from src.cli.commands import (

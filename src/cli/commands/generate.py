@@ -9,6 +9,7 @@ from src.cli import console
 from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
 from src.cli.prompts import Cancelled, confirm
 from src.cli.reports import describe_plan, describe_result
+from src.config import MODES
 from src.errors import UsageError
 from src.pipeline.plan import Plan
 from src.pipeline.run import run as run_pipeline
@@ -30,7 +31,7 @@ FLAG_MAP = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="F", help="config file (default: config.yaml)")
-    parser.add_argument("--mode", choices=["create", "identify", "hybrid", "free"])
+    parser.add_argument("--mode", choices=MODES)
     parser.add_argument("--provider", metavar="P", help="target provider the dataset is for")
     parser.add_argument("--model", metavar="M", help="target model the dataset is for")
     parser.add_argument("--agent-provider", metavar="P", help="LLM provider that writes samples")

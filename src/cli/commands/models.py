@@ -7,7 +7,7 @@ import dataclasses
 
 from src.cli import console
 from src.cli.commands.common import print_json
-from src.config import PROVIDERS
+from src.config import TARGET_PROVIDERS
 from src.targets import catalog
 from src.targets.tokens import tokenizer_name
 
@@ -15,7 +15,7 @@ HELP = "List target models with limits, prices and lifecycle status."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", choices=PROVIDERS, help="only this provider")
+    parser.add_argument("--provider", choices=TARGET_PROVIDERS, help="only this provider")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 

@@ -89,7 +89,8 @@ def _kind(para: Paragraph, name: str) -> tuple[str, int]:
         return "heading", int(name[8:])
     num_pr = para._p.pPr.numPr if para._p.pPr is not None else None
     if num_pr is not None or name.startswith("List"):
-        ilvl = num_pr.ilvl.val if num_pr is not None and num_pr.ilvl is not None else 0
+        level = getattr(num_pr, "ilvl", None)  # python-docx types numPr loosely
+        ilvl = level.val if level is not None else 0
         return "list_item", int(ilvl)
     return "paragraph", 0
 

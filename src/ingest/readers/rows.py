@@ -22,7 +22,7 @@ class RowBlock(Block):
 
     __slots__ = ("_packed",)
 
-    @property  # type: ignore[override]
+    @property
     def cells(self) -> list[str] | None:
         """The cell texts (a new list each time)."""
         packed = self._packed

@@ -1,0 +1,53 @@
+"""Secrets kept out of everything we print, log or store: one place that knows what a secret is.
+
+Secrets live only in the environment (`.env` is loaded into it). Any value of a variable named
+*_API_KEY, *_TOKEN or *_SECRET (6 characters or more) is masked wherever text leaves the process;
+user:password parts of URLs are masked too.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "***"
+SECRET_NAME_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
+SECRET_KEY_SUFFIXES = ("_key", "_token", "_secret", "password")  # config keys never stored
+MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
+
+
+def secret_values() -> list[str]:
+    """Every secret currently in the environment."""
+    return [value for name, value in os.environ.items()
+            if len(value) >= MIN_SECRET_CHARS and name.endswith(SECRET_NAME_SUFFIXES)]
+
+
+def mask_secrets(text: str, secrets: list[str] | None = None) -> str:
+    """The text with every secret of the environment (or `secrets`) replaced by ***."""
+    for secret in secret_values() if secrets is None else secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def mask_url(url: str) -> str:
+    """A URL without its user:password part (a base URL may carry credentials)."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        netloc = f"{MASK}@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def scrub_secrets(value: Any, secrets: list[str] | None = None) -> Any:
+    """A copy of config-like data without secrets: *_key/*_token keys dropped, values masked."""
+    secrets = secret_values() if secrets is None else secrets
+    if isinstance(value, dict):
+        return {k: scrub_secrets(v, secrets) for k, v in value.items()
+                if not str(k).lower().endswith(SECRET_KEY_SUFFIXES)}
+    if isinstance(value, (list, tuple)):
+        return [scrub_secrets(v, secrets) for v in value]
+    if isinstance(value, str):
+        return mask_secrets(value, secrets)
+    return value
