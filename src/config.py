@@ -23,14 +23,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_ALIASES = 50  # a few anchors are fine; thousands are a "billion laughs" bomb
 
-TARGET_PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")  # the dataset is FOR
+# the dataset is FOR (amazon = Bedrock Nova; together, fireworks = hosted tuning of open models)
+TARGET_PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama", "amazon", "together",
+                    "fireworks")
 AGENT_PROVIDERS = ("openai", "anthropic", "google", "mistral", "llama")  # the LLM that writes samples
 MODES = ("create", "identify", "hybrid", "free")
 SPLIT_STRATEGIES = ("random", "weighted")
 SPLIT_WEIGHT_BY = ("source", "keywords")
 OPEN_FORMATS = ("mistral_instruct", "alpaca", "sharegpt")  # for open-source trainers
 RECORD_FORMATS = (*TARGET_PROVIDERS, *OPEN_FORMATS)  # a target's native format bears its name
-EXPORT_FORMATS = ("native", *RECORD_FORMATS)
+# folders for open trainers and the Hugging Face Hub (several files each, written side by side)
+BUNDLE_FORMATS = ("trl", "llamafactory", "axolotl", "parquet", "hf")
+EXPORT_FORMATS = ("native", *RECORD_FORMATS, *BUNDLE_FORMATS)
 KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in AGENT_PROVIDERS}
 BASE_URL_ENV = {p: f"{p.upper()}_BASE_URL" for p in AGENT_PROVIDERS}
 
@@ -149,6 +153,9 @@ class OutputConfig:
     format: str = _opt("native", choices=EXPORT_FORMATS)
     include_csv: bool = True
     include_stats: bool = True
+    include_context: bool = False  # alpaca/mistral_instruct `input`: the source passage, answer cut out
+    control_tokens: bool = False  # mistral_instruct: literal <s>[INST] ... [/INST] in `instruction`
+    license: str = "unknown"  # dataset card (hf export, push): a Hub licence id such as cc-by-4.0
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from src.config import home
 from src.errors import StorageError
+from src.persistence.locks import database_lock
 
 BACKUP_TIMEOUT_S = 30.0
 _STAMP = re.compile(r"-(\d{8}-\d{6}-\d{6})\.db$")
@@ -86,9 +87,14 @@ def restore(backup_path: Path, db_path: Path) -> Path | None:
     """Replace the database by a backup; the current database (if readable) is backed up first.
 
     Returns the path of that safety backup, or None when the current file was absent or damaged.
-    Close other connections first: the old -wal/-shm files are removed with the old database.
+    Refused (UsageError) while a generate run or an export holds the database: it would go on
+    writing into the replaced file. The old -wal/-shm files are removed with the old database.
     """
-    backup_path, db_path = Path(backup_path), Path(db_path)
+    with database_lock("restore"):
+        return _restore(Path(backup_path), Path(db_path))
+
+
+def _restore(backup_path: Path, db_path: Path) -> Path | None:
     if not backup_path.is_file():
         raise StorageError(f"No backup file {backup_path}. "
                            "Run `python -m src.main restore` to list the backups there are.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from src.errors import AuthError, ProviderError
-from src.export.error_report import errors_path
+from src.export.error_report import errors_path, write_errors_report
 from src.export.exporter import export_dataset
 from src.export.splitter import split
 from src.models import Example
@@ -96,7 +96,7 @@ def finish_dataset(processor: Processor) -> RunResult:
                               include_stats=config.output.include_stats)
     files = {k: str(v) for k, v in exported.files.items()}
     report = error_analysis.analyze(everything)
-    files["errors"] = str(error_analysis.write_report(report, errors_path(name)))
+    files["errors"] = str(write_errors_report(report, errors_path(name)))
     totals = log.client_totals
     counts = {"samples": len(accepted), "train": len(result.train),
               "validation": len(result.validation),

@@ -1,22 +1,26 @@
 """One catalog of provider facts: target limits, tokenizers, prices, lifecycle — each with its source.
 
 Every number comes from ../shared/reference/provider_specs.md (written 2026-11-21 from stored copies
-of public docs); the `[tag]` next to it resolves in SOURCES below. When a provider changes a limit,
-change it here and only here. Lifecycle status is computed from the dates against today's date.
+of public docs) or, for the rows added on 2026-12-05 (Nova, Gemini 3.x, Together, Fireworks), from
+the sources checked that day; the `[tag]` next to it resolves in SOURCES below and each row carries
+its `as_of` date. When a provider changes a limit, change it here and only here. Lifecycle status
+is computed from the dates against today's date. A trainer reads `service`, `job_model_id` (the id
+the provider's job API takes) and `status()` from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from src.config import TARGET_PROVIDERS
 from src.errors import ConfigError
+from src.targets import open_targets
+from src.targets.spec import AS_OF, CHECKED, GB, MB, ModelSpec, spec_row
 
-AS_OF = "2026-11-21"  # date of the reference the numbers below were taken from
-GB = 1_000_000_000
-MB = 1_000_000
+__all__ = ["AS_OF", "CHECKED", "GB", "MB", "ModelSpec"]
+
 
 SOURCES = {
     "O1": "developers.openai.com/api/docs/deprecations (self-serve fine-tuning notice, 2026-05-07)",
@@ -48,48 +52,17 @@ SOURCES = {
     "T3": "docs.together.ai/docs/fine-tuning-models",
     "F1": "docs.fireworks.ai/fine-tuning/fine-tuning-models.md",
     "P1": "github.com/hiyouga/LLaMA-Factory data/README.md",
+    **open_targets.SOURCES,
 }
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One fine-tunable target model: limits, tokenizer, price and lifecycle, with sources."""
-
-    provider: str
-    model: str  # canonical id (snapshot name where one exists)
-    label: str
-    service: str
-    tokenizer: str  # o200k_base | cl100k_base | llama3 | mistral_v1 | mistral_v3 | tekken | estimate_*
-    max_tokens_per_example: int
-    over_limit: str  # "truncate" (provider cuts the example) | "reject" (job fails)
-    min_examples: int | None
-    recommended_examples: int | None
-    max_examples: int | None
-    max_validation_examples: int | None
-    max_file_bytes: int | None
-    max_training_tokens: int | None  # None: no published cap
-    training_price_per_1m: float | None  # USD per 1M training tokens; None: not published
-    price_note: str
-    aliases: tuple[str, ...] = ()
-    open_weight: bool = False
-    new_jobs_until: str | None = None  # last day new fine-tuning jobs are accepted
-    shutdown: str | None = None  # the base model (and its fine-tunes) stop serving
-    deprecated: str = ""  # provider marked the fine-tuning offer deprecated (text says how)
-    alternatives: tuple[str, ...] = ()
-    sources: dict[str, str] = field(default_factory=dict)  # field name -> source tags
-    as_of: str = AS_OF
-
-    @property
-    def key(self) -> str:
-        return f"{self.provider}:{self.model}"
 
 
 _OPENAI = dict(
     service="OpenAI fine-tuning API", over_limit="truncate", min_examples=10,
     recommended_examples=50, max_examples=None, max_validation_examples=None,
     max_file_bytes=512 * MB, max_training_tokens=None, new_jobs_until="2027-01-06",
-    alternatives=("mistral:open-mistral-7b (open weights)", "llama:llama-3.1-8b (open weights)",
-                  "google:gemini-2.5-flash"),
+    alternatives=("together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+                  "fireworks:accounts/fireworks/models/qwen3-8b", "google:gemini-2.5-flash",
+                  "amazon:amazon.nova-lite-v1:0:300k"),
     sources={"max_tokens_per_example": "O7/O11", "min_examples": "O7/O10", "max_file_bytes": "O6",
              "new_jobs_until": "O1/O2", "shutdown": "O4/O5", "tokenizer": "O9",
              "training_price_per_1m": "O7/O12"})
@@ -107,8 +80,8 @@ _MISTRAL = dict(
     max_validation_examples=None, max_file_bytes=512 * MB, max_training_tokens=None,
     training_price_per_1m=None, price_note="$4 minimum per job + $2/month per stored model [M1]",
     deprecated="Mistral moved fine-tuning under 'Deprecated: no longer actively supported' [M1]",
-    alternatives=("train the open weights yourself (mistral-finetune, axolotl, TRL)",
-                  "llama:llama-3.1-8b"),
+    alternatives=("together:Qwen/Qwen3-8B", "fireworks:accounts/fireworks/models/qwen3-8b",
+                  "together:meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"),
     sources={"max_tokens_per_example": "M2", "recommended_examples": "M2", "max_examples": "M2",
              "max_file_bytes": "M3", "tokenizer": "M4/M7", "deprecated": "M1"})
 _LLAMA = dict(
@@ -117,37 +90,32 @@ _LLAMA = dict(
     recommended_examples=100, max_examples=3_000_000, max_validation_examples=None,
     max_file_bytes=50_100_000_000, max_training_tokens=None, training_price_per_1m=None,
     price_note="per-host pricing, not in the reference", open_weight=True,
+    note="generic Llama 3.1 row; the `together` and `fireworks` targets use each host's own ids",
     sources={"max_tokens_per_example": "L1/T3", "min_examples": "F1", "max_examples": "F1",
              "max_file_bytes": "T2", "tokenizer": "L3"})
 
 
-def _spec(base: dict, **fields: object) -> ModelSpec:
-    merged = {**base, **fields}
-    merged["sources"] = {**base.get("sources", {}), **fields.get("sources", {})}  # type: ignore[dict-item]
-    return ModelSpec(**merged)
-
-
 MODELS: list[ModelSpec] = [
-    _spec(_OPENAI, provider="openai", model="gpt-4o-2024-08-06", label="GPT-4o", aliases=("gpt-4o",),
+    spec_row(_OPENAI, provider="openai", model="gpt-4o-2024-08-06", label="GPT-4o", aliases=("gpt-4o",),
           tokenizer="o200k_base", max_tokens_per_example=65_536, training_price_per_1m=25.0,
           price_note="secondary source only, UNCONFIRMED [O12]", shutdown="2027-01-14"),
-    _spec(_OPENAI, provider="openai", model="gpt-4o-mini-2024-07-18", label="GPT-4o mini",
+    spec_row(_OPENAI, provider="openai", model="gpt-4o-mini-2024-07-18", label="GPT-4o mini",
           aliases=("gpt-4o-mini",), tokenizer="o200k_base", max_tokens_per_example=65_536,
           training_price_per_1m=3.0, price_note="derived from the guide's worked example [O7]",
           shutdown="2027-01-14"),
-    _spec(_OPENAI, provider="openai", model="gpt-4.1-2025-04-14", label="GPT-4.1",
+    spec_row(_OPENAI, provider="openai", model="gpt-4.1-2025-04-14", label="GPT-4.1",
           aliases=("gpt-4.1",), tokenizer="o200k_base", max_tokens_per_example=65_536,
           training_price_per_1m=25.0, price_note="often quoted, UNCONFIRMED; limit per Azure [O11]",
           shutdown="2027-01-14"),
-    _spec(_OPENAI, provider="openai", model="gpt-4.1-mini-2025-04-14", label="GPT-4.1 mini",
+    spec_row(_OPENAI, provider="openai", model="gpt-4.1-mini-2025-04-14", label="GPT-4.1 mini",
           aliases=("gpt-4.1-mini",), tokenizer="o200k_base", max_tokens_per_example=65_536,
           training_price_per_1m=5.0, price_note="often quoted, UNCONFIRMED; limit per Azure [O11]",
           shutdown="2027-01-14"),
-    _spec(_OPENAI, provider="openai", model="gpt-4.1-nano-2025-04-14", label="GPT-4.1 nano",
+    spec_row(_OPENAI, provider="openai", model="gpt-4.1-nano-2025-04-14", label="GPT-4.1 nano",
           aliases=("gpt-4.1-nano",), tokenizer="o200k_base", max_tokens_per_example=32_768,
           training_price_per_1m=1.5, price_note="often quoted, UNCONFIRMED; limit per Azure [O11]",
           shutdown="2026-10-23"),
-    _spec(_OPENAI, provider="openai", model="gpt-3.5-turbo-0125", label="GPT-3.5 Turbo",
+    spec_row(_OPENAI, provider="openai", model="gpt-3.5-turbo-0125", label="GPT-3.5 Turbo",
           aliases=("gpt-3.5-turbo", "gpt-3.5-turbo-1106"), tokenizer="cl100k_base",
           max_tokens_per_example=16_385, training_price_per_1m=8.0,
           price_note="derived from the guide's worked example [O7]", shutdown="2026-10-23"),
@@ -161,45 +129,47 @@ MODELS: list[ModelSpec] = [
         price_note="Bedrock customization price not in the reference; hosting needs Provisioned "
                    "Throughput [A2]",
         shutdown="2026-09-10",
-        alternatives=("google:gemini-2.5-flash", "openai:gpt-4o-mini (until 2027-01-06)",
-                      "llama:llama-3.1-8b (open weights)"),
+        alternatives=("amazon:amazon.nova-lite-v1:0:300k", "amazon:amazon.nova-micro-v1:0:128k",
+                      "google:gemini-2.5-flash"),
         sources={"max_tokens_per_example": "A1", "min_examples": "A1", "max_examples": "A1",
                  "max_validation_examples": "A1", "max_file_bytes": "A1", "shutdown": "A4"}),
-    _spec(_GEMINI, provider="google", model="gemini-2.5-pro", label="Gemini 2.5 Pro"),
-    _spec(_GEMINI, provider="google", model="gemini-2.5-flash", label="Gemini 2.5 Flash"),
-    _spec(_GEMINI, provider="google", model="gemini-2.5-flash-lite", label="Gemini 2.5 Flash-Lite"),
-    _spec(_GEMINI, provider="google", model="gemini-3.1-flash-lite", label="Gemini 3.1 Flash-Lite"),
-    _spec(_GEMINI, provider="google", model="gemini-2.0-flash", label="Gemini 2.0 Flash",
+    spec_row(_GEMINI, provider="google", model="gemini-2.5-pro", label="Gemini 2.5 Pro"),
+    spec_row(_GEMINI, provider="google", model="gemini-2.5-flash", label="Gemini 2.5 Flash"),
+    spec_row(_GEMINI, provider="google", model="gemini-2.5-flash-lite", label="Gemini 2.5 Flash-Lite"),
+    spec_row(_GEMINI, provider="google", model="gemini-3.1-flash-lite", label="Gemini 3.1 Flash-Lite"),
+    spec_row(_GEMINI, provider="google", model="gemini-2.0-flash", label="Gemini 2.0 Flash",
           aliases=("gemini-2.0-flash-001", "gemini-2.0-flash-lite"),
           deprecated="dropped from Vertex AI's supported tuning list (its limits table remains) [G1]",
           alternatives=("google:gemini-2.5-flash", "google:gemini-2.5-flash-lite"),
           sources={"deprecated": "G1"}),
-    _spec(_MISTRAL, provider="mistral", model="open-mistral-7b", label="Mistral 7B",
+    spec_row(_MISTRAL, provider="mistral", model="open-mistral-7b", label="Mistral 7B",
           aliases=("mistral-7b", "mistral-7b-instruct-v0.3", "open-mistral-7b-v0.3"),
           tokenizer="mistral_v3", max_tokens_per_example=32_768, open_weight=True),
-    _spec(_MISTRAL, provider="mistral", model="mistral-large-2407", label="Mistral Large v2",
+    spec_row(_MISTRAL, provider="mistral", model="mistral-large-2407", label="Mistral Large v2",
           aliases=("mistral-large-v2", "mistral-large-latest"), tokenizer="mistral_v3",
           max_tokens_per_example=8_192),
-    _spec(_MISTRAL, provider="mistral", model="open-mistral-nemo-2407", label="Mistral Nemo",
+    spec_row(_MISTRAL, provider="mistral", model="open-mistral-nemo-2407", label="Mistral Nemo",
           aliases=("open-mistral-nemo", "mistral-nemo"), tokenizer="tekken",
           max_tokens_per_example=16_384, open_weight=True),
-    _spec(_MISTRAL, provider="mistral", model="open-mixtral-8x7b", label="Mixtral 8x7B",
+    spec_row(_MISTRAL, provider="mistral", model="open-mixtral-8x7b", label="Mixtral 8x7B",
           aliases=("mixtral-8x7b",), tokenizer="mistral_v1", max_tokens_per_example=32_768,
           open_weight=True, deprecated="not in Mistral's fine-tuning API list; train the open "
           "weights with mistral-finetune (needs the v3 tokenizer and vocab extended to 32,768) [M1][M2]"),
-    _spec(_LLAMA, provider="llama", model="llama-3.1-8b", label="Llama 3.1 8B",
+    spec_row(_LLAMA, provider="llama", model="llama-3.1-8b", label="Llama 3.1 8B",
           aliases=("meta-llama/Meta-Llama-3.1-8B-Instruct", "meta-llama/Llama-3.1-8B-Instruct",
                    "llama-3.1-8b-instruct", "llama3.1-8b")),
-    _spec(_LLAMA, provider="llama", model="llama-3.1-70b", label="Llama 3.1 70B",
+    spec_row(_LLAMA, provider="llama", model="llama-3.1-70b", label="Llama 3.1 70B",
           aliases=("meta-llama/Meta-Llama-3.1-70B-Instruct", "meta-llama/Llama-3.1-70B-Instruct",
                    "llama-3.1-70b-instruct", "llama3.1-70b")),
-    _spec(_LLAMA, provider="llama", model="llama-3.1-405b", label="Llama 3.1 405B",
+    spec_row(_LLAMA, provider="llama", model="llama-3.1-405b", label="Llama 3.1 405B",
           aliases=("meta-llama/Meta-Llama-3.1-405B-Instruct", "meta-llama/Llama-3.1-405B-Instruct",
                    "llama-3.1-405b-instruct", "llama3.1-405b"),
           price_note="405B tuning on Together is by request only [T3]"),
 ]
 
-DEFAULT_MODEL = {"openai": "gpt-4o-mini-2024-07-18", "anthropic": MODELS[6].model,
+MODELS += open_targets.ROWS
+DEFAULT_MODEL = {**open_targets.DEFAULT_MODEL, "openai": "gpt-4o-mini-2024-07-18",
+                 "anthropic": "anthropic.claude-3-haiku-20240307-v1:0:200k",
                  "google": "gemini-2.5-flash", "mistral": "open-mistral-7b", "llama": "llama-3.1-8b"}
 
 # --- Lookups --------------------------------------------------------------------------------------
@@ -241,6 +211,23 @@ def get_model(provider: str, model: str) -> ModelSpec:
 
 
 # --- Lifecycle ------------------------------------------------------------------------------------
+OWN_TRAINERS = "trl|llamafactory|axolotl|hf"
+
+
+def is_open(spec: ModelSpec, today: date | None = None) -> bool:
+    """True when the target takes new fine-tuning jobs with no announced end."""
+    return status(spec, today) == "active"
+
+
+def providers_open_first(today: date | None = None) -> list[str]:
+    """Target providers, those with an open model first (catalog order kept within each group)."""
+    return sorted(PROVIDERS, key=lambda p: not any(is_open(m, today) for m in list_models(p)))
+
+
+def models_open_first(provider: str, today: date | None = None) -> list[ModelSpec]:
+    """A provider's models, open ones first."""
+    return sorted(list_models(provider), key=lambda m: not is_open(m, today))
+
 def status(spec: ModelSpec, today: date | None = None) -> str:
     """active | closing | deprecated | retired, judged against today's date."""
     today = today or date.today()
@@ -277,7 +264,9 @@ def lifecycle_warning(provider: str, model: str, today: date | None = None) -> s
     state = status(spec, today)
     if state == "active":
         return None
-    instead = f" Consider instead: {', '.join(spec.alternatives)}." if spec.alternatives else ""
+    instead = (f" Open instead: {', '.join(spec.alternatives)}" if spec.alternatives else
+               " Open instead: any active target of `models`")
+    instead += f"; or train open weights yourself: export NAME --format {OWN_TRAINERS}."
     return (f"{spec.label} ({spec.service}) {_lifecycle_reason(spec, state, today)} (facts as of "
             f"{spec.as_of}).{instead} The file is still formatted and validated for this target.")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from src.config import OPEN_FORMATS
+from src.config import BUNDLE_FORMATS, OPEN_FORMATS
 from src.models import Example
 from src.targets import catalog, formatter, validator
 
@@ -50,7 +50,7 @@ class Target:
 
     def export_formats(self, model: str | None = None) -> list[str]:
         """Formats worth exporting for a model: native, plus open-trainer formats for open weights."""
-        extra = list(OPEN_FORMATS) if self.spec(model).open_weight else []
+        extra = [*OPEN_FORMATS, *BUNDLE_FORMATS] if self.spec(model).open_weight else []
         return [self.native_format, *extra]
 
     def format_example(self, example: Example, fmt: str | None = None) -> dict:
@@ -90,8 +90,18 @@ TARGETS: dict[str, Target] = {
                         "Claude fine-tuning runs on Amazon Bedrock, not Anthropic's API [A1][A2]"),
     "google": Target("google", "Google Gemini (Vertex AI supervised tuning)"),
     "mistral": Target("mistral", "Mistral", "Mistral's fine-tuning API is deprecated [M1]"),
-    "llama": Target("llama", "Meta Llama 3.1 (hosted fine-tuning: Together AI, Fireworks)"),
+    "llama": Target("llama", "Meta Llama 3.1 (generic hosted fine-tuning, OpenAI chat format)",
+                    "the together and fireworks targets use each host's own model ids"),
+    "amazon": Target("amazon", "Amazon Bedrock Nova (Micro, Lite, Pro, Nova 2 Lite)",
+                     "bedrock-conversation-2024 JSONL in S3; reserved words like 'User:' fail a job [N1]"),
+    "together": Target("together", "Together AI (LoRA/full fine-tuning of Llama 3.x, Qwen 3)"),
+    "fireworks": Target("fireworks", "Fireworks AI (LoRA fine-tuning of Qwen 3, Llama 3)"),
 }
+
+
+def targets_open_first() -> list[Target]:
+    """Every Target, providers with an open (active) model first."""
+    return [TARGETS[p] for p in catalog.providers_open_first()]
 
 
 def get_target(provider: str) -> Target:

@@ -16,7 +16,10 @@
   its words, each encodable alone. Tekken (Nemo): no match of its pre-tokenizer regex holds a
   space after a non-space. WordCounter checks these premises on load (else whole texts are
   encoded); tests compare it with the tokenizers on random text and conversations.
-- Gemini and Claude: no offline tokenizer exists; a proxy-BPE estimate with a safety margin,
+- Qwen 3 (Together, Fireworks): Qwen's 151k BPE (quicktok "qwen3", identical to Qwen3's
+  tokenizer.json) over the ChatML template <|im_start|>role\ncontent<|im_end|>\n per message. A
+  host whose template adds an empty <think></think> block to the answer adds a few tokens.
+- Gemini, Claude and Nova: no offline tokenizer exists; a proxy-BPE estimate with a safety margin,
   always labeled "estimate" (is_exact() is False). Provider count-tokens APIs are not used yet.
 """
 
@@ -48,7 +51,9 @@ ESTIMATE_TOKENS_PER_MESSAGE = 4  # role markers of an unknown template (estimate
 # numbers by ~2x on tests/data/tokens/texts.json. Gemini (256k vocabulary) -> o200k_base x 1.1;
 # Claude 3 (smaller vocabulary) -> cl100k_base x 1.2. The margins are judgement, not measured
 # against the real tokenizers (none is available offline): shown as "estimate" everywhere.
-ESTIMATE_PROXY = {"estimate_gemini": ("o200k_base", 1.1), "estimate_claude": ("cl100k_base", 1.2)}
+# Nova (vocabulary unpublished) is treated like Claude.
+ESTIMATE_PROXY = {"estimate_gemini": ("o200k_base", 1.1), "estimate_claude": ("cl100k_base", 1.2),
+                  "estimate_nova": ("cl100k_base", 1.2)}
 
 QUICKTOK_ENCODINGS = {"o200k_base": "o200k_base", "cl100k_base": "cl100k_base",
                       "llama3": "llama3", "qwen3": "qwen3"}
@@ -57,13 +62,15 @@ MISTRAL_FILES = {"mistral_v1": "tokenizer.model.v1",
                  "tekken": "tekken_240718.json"}
 TOKENIZER_LABELS = {
     "o200k_base": "o200k_base (OpenAI, exact)", "cl100k_base": "cl100k_base (OpenAI, exact)",
-    "llama3": "Llama 3 128k BPE (exact)", "qwen3": "Qwen 3 BPE (exact)",
+    "llama3": "Llama 3 128k BPE (exact)", "qwen3": "Qwen 3 BPE + ChatML template (exact)",
     "mistral_v1": "mistral-common v1 sentencepiece (exact)",
     "mistral_v3": "mistral-common v3 sentencepiece (exact)",
     "tekken": "mistral-common v3 tekken (exact)",
     "estimate_gemini": "estimate (o200k_base x1.1; no offline Gemini tokenizer)",
     "estimate_claude": "estimate (cl100k_base x1.2; no offline Claude tokenizer)",
+    "estimate_nova": "estimate (cl100k_base x1.2; no offline Nova tokenizer)",
 }
+CHATML = "<|im_start|>{role}\n{content}<|im_end|>\n"
 
 
 @lru_cache(maxsize=1024)
@@ -301,6 +308,13 @@ def _llama_count(messages: Messages) -> int:
     return total
 
 
+def _chatml_count(messages: Messages) -> int:
+    """Qwen's ChatML template, each message rendered and encoded with its special tokens."""
+    encode = _quicktok("qwen3").encode
+    return sum(len(encode(CHATML.format(role=m.get("role", ""), content=_text(m)),
+                          allowed_special="all")) for m in messages)
+
+
 def _mistral_count(messages: Messages, tok_id: str) -> int:
     """mistral-common's instruct template: BOS, [INST] user [/INST], answer + EOS per turn.
 
@@ -366,6 +380,8 @@ def count_example_tokens(record_or_example: Example | dict, provider: str, model
         return _mistral_count(messages, tok_id)
     if tok_id == "llama3":
         return _llama_count(messages)
+    if tok_id == "qwen3":
+        return _chatml_count(messages)
     if tok_id.startswith("estimate"):
         return _estimate_count(messages, tok_id)
     return _openai_count(messages, tok_id)

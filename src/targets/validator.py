@@ -2,138 +2,30 @@
 
 Every problem is an Issue(line, rule, message); errors make the file invalid, warnings do not.
 Rules: json, encoding, schema, unknown_key, role, order, empty_content, no_assistant, weight,
-tokens, truncation_risk, total_tokens, min_examples, max_examples, file_size, lifecycle.
+reserved, tools, answer_in_prompt, control_tokens, tokens, truncation_risk, total_tokens,
+min_examples, max_examples, file_size, lifecycle.
+
+`structure_only` checks the shape of open-trainer records (trl, messages, alpaca, ...) without a
+provider's token and count limits: open trainers have none of their own.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from src.config import OPEN_FORMATS
 from src.errors import ConfigError, InputFileError
-from src.targets import catalog, formatter, tokens
+from src.targets import catalog, formatter, nova, tokens
+from src.targets.report import MAX_LISTED, Issue, ValidationReport
+from src.targets.rules import ANSWER_MIN_WORDS, MISTRAL_ORDER, PAIR_KEYS, RULES, ChatRules
 
-MAX_LISTED = 200  # issues kept per list; counts cover all of them
+__all__ = ["MAX_LISTED", "ChatRules", "Issue", "ValidationReport", "validate_file",
+           "validate_records"]
 TRUNCATION_RISK = 0.9  # warn when an example uses more than this share of the limit
 OPENAI_UPLOADS_MAX = 8 * catalog.GB  # Uploads API (multipart) limit [O6][O7]
-
-
-@dataclass(frozen=True)
-class Issue:
-    line: int  # 1-based line of the JSONL file (record index + 1 for in-memory records); 0 = file
-    rule: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ChatRules:
-    """What one chat-shaped format allows; differences between targets live here as data."""
-
-    top_keys: frozenset[str]
-    list_key: str
-    roles: frozenset[str]
-    message_keys: frozenset[str]
-    role_key: str = "role"
-    content_key: str = "content"
-    assistant: str = "assistant"
-    user: str = "user"
-    weight: bool = True
-    alternate: bool = False  # no two consecutive messages with the same role
-    first_role: tuple[str, ...] | None = None  # allowed roles of the first non-system message
-    last_role: str | None = None
-    system_only_first: bool = False
-    max_system: int | None = None
-    min_messages: int = 1
-
-
-_F = frozenset
-RULES: dict[str, ChatRules] = {
-    "openai": ChatRules(_F({"messages", "tools", "parallel_tool_calls", "functions"}), "messages",
-                        _F({"system", "user", "assistant", "tool", "function"}),
-                        _F({"role", "content", "name", "weight", "tool_calls", "tool_call_id",
-                            "function_call"})),  # [O6][O7]
-    "mistral": ChatRules(_F({"messages", "tools"}), "messages",
-                         _F({"system", "user", "assistant", "tool"}),
-                         _F({"role", "content", "name", "weight", "tool_calls", "tool_call_id"}),
-                         last_role="assistant", max_system=1),  # [M1][M2][M4]
-    "llama": ChatRules(_F({"messages"}), "messages", _F({"system", "user", "assistant"}),
-                       _F({"role", "content", "weight"}), alternate=True, first_role=("user",),
-                       system_only_first=True),  # Together SDK checks + docs, Fireworks [T1][T2][F1]
-    "anthropic": ChatRules(_F({"system", "messages"}), "messages", _F({"user", "assistant"}),
-                           _F({"role", "content"}), weight=False, alternate=True,
-                           first_role=("user",), last_role="assistant", min_messages=2),  # [A1][A2]
-    "sharegpt": ChatRules(_F({"conversations", "system", "tools"}), "conversations",
-                          _F({"human", "gpt", "observation", "function_call"}), _F({"from", "value"}),
-                          role_key="from", content_key="value", assistant="gpt", user="human",
-                          weight=False, alternate=True, first_role=("human",), last_role="gpt"),  # [P1]
-}
-PAIR_KEYS = {"alpaca": _F({"instruction", "input", "output", "system", "history"}),
-             "mistral_instruct": _F({"instruction", "input", "output", "context_source",
-                                     "question_type", "persona", "domain_entity", "topic_keywords"})}
-MISTRAL_ORDER = {"system": {"user", "assistant", "system"}, "user": {"assistant", "system", "user"},
-                 "assistant": {"assistant", "user", "tool"}, "tool": {"assistant", "tool", "user"}}
-
-
-@dataclass
-class ValidationReport:
-    """Errors and warnings with line numbers, counts and token totals for one file or dataset."""
-
-    provider: str
-    model: str
-    format: str
-    split: str
-    tokenizer: str
-    exact: bool
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-    error_counts: Counter = field(default_factory=Counter)
-    warning_counts: Counter = field(default_factory=Counter)
-    lines: int = 0
-    examples: int = 0
-    total_tokens: int = 0
-    max_example_tokens: int = 0
-    over_limit: int = 0
-    file_bytes: int | None = None
-    token_limit: int = 0
-    training_cost_per_epoch_usd: float | None = None
-    # every line with an error and its rules, uncapped (the pipeline rejects each of them)
-    failing_lines: dict[int, list[str]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.error_counts
-
-    def add(self, severity: str, line: int, rule: str, message: str) -> None:
-        """Record one error or warning (lists are capped; counts are not)."""
-        bucket, counts = ((self.errors, self.error_counts) if severity == "error"
-                          else (self.warnings, self.warning_counts))
-        counts[rule] += 1
-        if severity == "error" and line:
-            self.failing_lines.setdefault(line, []).append(rule)
-        if len(bucket) < MAX_LISTED:
-            bucket.append(Issue(line, rule, message))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for --json and stats files."""
-        return {
-            "ok": self.ok, "provider": self.provider, "model": self.model, "format": self.format,
-            "split": self.split, "tokenizer": self.tokenizer,
-            "token_counts": "exact" if self.exact else "estimate",
-            "lines": self.lines, "examples": self.examples, "total_tokens": self.total_tokens,
-            "max_example_tokens": self.max_example_tokens, "token_limit": self.token_limit,
-            "over_limit": self.over_limit, "file_bytes": self.file_bytes,
-            "training_cost_per_epoch_usd": self.training_cost_per_epoch_usd,
-            "errors_total": sum(self.error_counts.values()),
-            "warnings_total": sum(self.warning_counts.values()),
-            "error_counts": dict(self.error_counts), "warning_counts": dict(self.warning_counts),
-            "errors": [[i.line, i.rule, i.message] for i in self.errors],
-            "warnings": [[i.line, i.rule, i.message] for i in self.warnings],
-        }
 
 
 class _Checker:
@@ -159,9 +51,28 @@ class _Checker:
             self.chat(line, rec, RULES[self.fmt])
         elif self.fmt == "google":
             self.google(line, rec)
+        elif self.fmt == "amazon":
+            for severity, rule, message in nova.check(line, rec, self.spec.model):
+                self.r.add(severity, line, rule, message)
+        elif self.fmt == "trl":
+            self.trl(line, rec)
         else:
             self.pairs(line, rec)
-        self.tokens(line, rec)
+        if not self.r.structure_only:
+            self.tokens(line, rec)
+
+    def trl(self, line: int, rec: dict) -> None:
+        """TRL conversational prompt-completion: a prompt ending with user, one assistant reply."""
+        self.keys(line, rec, frozenset({"prompt", "completion", "tools"}))
+        prompt, completion = rec.get("prompt"), rec.get("completion")
+        if not isinstance(prompt, list) or not isinstance(completion, list) or not prompt:
+            self.err(line, "schema", f"line {line}: `prompt` and `completion` must be lists of "
+                     "{role, content} messages (TRL conversational prompt-completion).")
+            return
+        self.chat(line, {"messages": prompt + completion}, RULES["messages"])
+        if [m.get("role") for m in completion if isinstance(m, dict)] != ["assistant"]:
+            self.err(line, "order", f"line {line}: `completion` must hold exactly one assistant "
+                     "message (the answer to learn).")
 
     def keys(self, line: int, rec: dict, allowed: frozenset[str], severity: str = "error") -> None:
         for key in sorted(rec.keys() - allowed):
@@ -248,7 +159,7 @@ class _Checker:
                      "have weight 0): add the answer as an assistant message.")
 
     def google(self, line: int, rec: dict) -> None:
-        self.keys(line, rec, _F({"contents", "systemInstruction", "tools"}))
+        self.keys(line, rec, frozenset({"contents", "systemInstruction", "tools"}))
         system = rec.get("systemInstruction")
         if system is not None and (not isinstance(system, dict) or not self.parts(
                 line, "systemInstruction", system.get("parts"), text_only=True)):
@@ -267,7 +178,7 @@ class _Checker:
                 self.err(line, "role", f"line {line}, content {i}: role {role!r} is not allowed; "
                          "use 'user' or 'model' (system text goes in `systemInstruction`).")
             if isinstance(c, dict):
-                self.keys(line, c, _F({"role", "parts"}))
+                self.keys(line, c, frozenset({"role", "parts"}))
                 self.parts(line, f"content {i}", c.get("parts"), text_only=False)
         self.google_order(line, roles)
 
@@ -303,16 +214,37 @@ class _Checker:
         if not isinstance(rec.get("input", ""), str):
             self.err(line, "schema", f"line {line}: `input` must be a string (may be empty).")
         instruction = rec.get("instruction")
-        if self.fmt == "mistral_instruct" and isinstance(instruction, str) and not (
-                instruction.startswith("<s>[INST]") and instruction.rstrip().endswith("[/INST]")):
-            self.err(line, "schema", f"line {line}: `instruction` must look like "
-                     "'<s>[INST] question [/INST]' (Mistral instruct format).")
+        if isinstance(instruction, str) and "[INST]" in instruction:
+            self.control_tokens(line, instruction)
+        self.answer_in_prompt(line, rec)
+        if self.fmt == "alpaca" and "history" not in rec:
+            self.warn(line, "schema", f"line {line}: no `history` field: a LLaMA-Factory description "
+                      "that declares the column fails with KeyError 'history'; write [] instead.")
         history = rec.get("history", [])
         if not isinstance(history, list) or not all(
                 isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h)
                 for h in history):
             self.err(line, "schema", f"line {line}: `history` must be a list of "
                      "[question, answer] string pairs.")
+
+    def control_tokens(self, line: int, instruction: str) -> None:
+        if not (instruction.startswith("<s>[INST]") and instruction.rstrip().endswith("[/INST]")):
+            self.err(line, "schema", f"line {line}: `instruction` holds [INST] but not as "
+                     "'<s>[INST] question [/INST]' (Mistral instruct format).")
+        elif not self.r.warning_counts["control_tokens"]:  # once per file: it is a choice
+            self.warn(line, "control_tokens", f"line {line} (and maybe others): `instruction` holds "
+                      "literal <s>[INST] ... [/INST]; a trainer that applies a chat template wraps "
+                      "it a second time. Leave output.control_tokens off unless your trainer reads "
+                      "raw text.")
+
+    def answer_in_prompt(self, line: int, rec: dict) -> None:
+        output = rec.get("output")
+        prompt = " ".join(str(rec.get(k) or "") for k in ("system", "instruction", "input"))
+        if isinstance(output, str) and len(output.split()) >= ANSWER_MIN_WORDS and \
+                formatter.answer_in_prompt(output, prompt):
+            self.warn(line, "answer_in_prompt", f"line {line}: the `output` appears word for word in "
+                      "the prompt (instruction/input): a model trained on it learns to copy. Leave "
+                      "`input` empty or cut the answer out of it.")
 
     def tokens(self, line: int, rec: dict) -> None:
         n = tokens.count_example_tokens(rec, self.r.provider, self.r.model)
@@ -349,11 +281,12 @@ def _choose_format(spec: catalog.ModelSpec, first: Any, fmt: str | None) -> str:
 
 
 def _new_report(spec: catalog.ModelSpec, provider: str, model: str, fmt: str,
-                split: str) -> ValidationReport:
+                split: str, structure_only: bool = False) -> ValidationReport:
     return ValidationReport(
         provider=provider, model=model, format=fmt, split=split,
         tokenizer=tokens.tokenizer_name(provider, model),
-        exact=tokens.is_exact(provider, model), token_limit=spec.max_tokens_per_example)
+        exact=tokens.is_exact(provider, model), token_limit=spec.max_tokens_per_example,
+        structure_only=structure_only)
 
 
 def _count_rules(checker: _Checker, split: str) -> None:
@@ -366,6 +299,10 @@ def _count_rules(checker: _Checker, split: str) -> None:
     elif spec.recommended_examples and split == "train" and n < spec.recommended_examples:
         checker.warn(0, "min_examples", f"{n} examples; the provider recommends starting with "
                      f"~{spec.recommended_examples}.")
+    if split == "validation" and not spec.validation_set and n:
+        checker.warn(0, "validation_set", f"{spec.label} ignores a validation file "
+                     f"[{spec.sources.get('min_examples', '')}]: put these examples in train, or "
+                     "keep them for your own evaluation.")
     if cap is not None and n > cap:
         checker.err(0, "max_examples", f"{n:,} {split} examples; {spec.label} accepts at most "
                     f"{cap:,}: cut the file down (the size cap does this when generating).")
@@ -389,6 +326,8 @@ def _size_rule(checker: _Checker, size: int) -> None:
 
 
 def _finish(checker: _Checker, split: str) -> ValidationReport:
+    if checker.r.structure_only:
+        return checker.r
     _count_rules(checker, split)
     warning = catalog.lifecycle_warning(checker.spec.provider, checker.spec.model)
     if warning:
@@ -397,18 +336,24 @@ def _finish(checker: _Checker, split: str) -> ValidationReport:
 
 
 def validate_records(records: Iterable[dict], provider: str, model: str, *, split: str = "train",
-                     fmt: str | None = None) -> ValidationReport:
-    """Validate in-memory records (already parsed) for a target; line = record index + 1."""
+                     fmt: str | None = None, structure_only: bool = False,
+                     file_bytes: int | None = None) -> ValidationReport:
+    """Validate in-memory records (already parsed) for a target; line = record index + 1.
+
+    `file_bytes`: the size of the file they were written to, checked against the target's cap.
+    """
     spec = catalog.get_model(provider, model)
     checker: _Checker | None = None
     for i, rec in enumerate(records, 1):
         if checker is None:
-            checker = _Checker(_new_report(spec, provider, model,
-                                           _choose_format(spec, rec, fmt), split), spec)
+            checker = _Checker(_new_report(spec, provider, model, _choose_format(spec, rec, fmt),
+                                           split, structure_only), spec)
         checker.r.lines = i
         checker.record(i, rec)
-    checker = checker or _Checker(_new_report(spec, provider, model,
-                                              _choose_format(spec, None, fmt), split), spec)
+    checker = checker or _Checker(_new_report(spec, provider, model, _choose_format(
+        spec, None, fmt), split, structure_only), spec)
+    if file_bytes is not None and not structure_only:
+        _size_rule(checker, file_bytes)
     return _finish(checker, split)
 
 
