@@ -18,7 +18,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "prov
 
 def test_every_entry_has_status_dates_sources_and_as_of():
     for spec in catalog.MODELS:
-        assert spec.as_of == "2026-11-21"
+        assert spec.as_of in ("2026-11-21", catalog.CHECKED), spec.key
         assert spec.sources.get("max_tokens_per_example"), spec.key
         for tags in spec.sources.values():
             for tag in re.findall(r"[A-Z]+\d*", tags.split(" ")[0]):
@@ -67,7 +67,8 @@ def test_lifecycle_status_follows_dates(provider, model, today, expected):
 
 def test_lifecycle_warning_names_alternatives():
     warning = catalog.lifecycle_warning("openai", "gpt-4.1-nano", date(2026, 11, 22))
-    assert warning and "2026-10-23" in warning and "Consider instead" in warning
+    assert warning and "2026-10-23" in warning and "Open instead: together:" in warning
+    assert "export NAME --format trl|llamafactory|axolotl|hf" in warning
     assert "still formatted and validated" in warning
     assert catalog.lifecycle_warning("llama", "llama-3.1-8b") is None
 
@@ -99,14 +100,16 @@ def test_agent_prices():
 
 
 def test_targets_interface():
-    assert set(TARGETS) == {"openai", "anthropic", "google", "mistral", "llama"}
+    assert set(TARGETS) == {"openai", "anthropic", "google", "mistral", "llama", "amazon",
+                            "together", "fireworks"}
     openai = get_target("openai")
     assert "gpt-4o-2024-08-06" in openai.get_models()
     assert openai.get_token_limit("gpt-3.5-turbo") == 16_385
     assert openai.get_max_training_tokens("gpt-4o") is None
     assert openai.training_price("gpt-4o-mini") == 3.0
-    assert get_target("llama").export_formats("llama-3.1-8b") == ["llama", "mistral_instruct",
-                                                                  "alpaca", "sharegpt"]
+    assert get_target("llama").export_formats("llama-3.1-8b") == [
+        "llama", "mistral_instruct", "alpaca", "sharegpt", "trl", "llamafactory", "axolotl",
+        "parquet", "hf"]
     assert get_target("google").export_formats("gemini-2.5-pro") == ["google"]
     life = get_target("anthropic").lifecycle("claude-3-haiku")
     assert life["status"] == "retired" and life["shutdown"] == "2026-09-10" and life["warning"]
@@ -124,3 +127,49 @@ def test_target_validate_dataset_takes_examples_records_or_path(tmp_path):
     import json
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     assert target.validate_dataset(str(path), "gpt-4o").ok
+
+
+def test_every_closing_target_names_open_alternatives_by_their_catalog_names():
+    closing = [s for s in catalog.MODELS if not catalog.is_open(s)]
+    assert {s.provider for s in closing} == {"openai", "anthropic", "mistral", "google"}
+    for spec in closing:
+        assert spec.alternatives, spec.key
+        for key in spec.alternatives:
+            provider, _, model = key.partition(":")
+            alternative = catalog.get_model(provider, model)
+            assert alternative.key == key and catalog.is_open(alternative), (spec.key, key)
+            assert key in catalog.lifecycle_warning(spec.provider, spec.model)
+
+
+@pytest.mark.parametrize("provider,model,job_model,tokenizer,limit", [
+    ("amazon", "nova-micro", "amazon.nova-micro-v1:0:128k", "estimate_nova", 32_000),
+    ("amazon", "amazon.nova-2-lite-v1:0", "amazon.nova-2-lite-v1:0:256k", "estimate_nova", 32_000),
+    ("google", "gemini-3.5-flash", "gemini-3.5-flash", "estimate_gemini", 131_072),
+    ("together", "meta-llama/meta-llama-3.1-8b-instruct-reference",
+     "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference", "llama3", 131_072),
+    ("together", "Qwen/Qwen3-8B", "Qwen/Qwen3-8B", "qwen3", 40_960),
+    ("fireworks", "accounts/fireworks/models/qwen3-8b", "accounts/fireworks/models/qwen3-8b",
+     "qwen3", 40_960)])
+def test_open_targets_carry_what_a_trainer_needs(provider, model, job_model, tokenizer, limit):
+    spec = catalog.get_model(provider, model)
+    assert (spec.job_model, spec.tokenizer, spec.max_tokens_per_example) == \
+        (job_model, tokenizer, limit)
+    assert spec.service and catalog.is_open(spec) and spec.as_of == catalog.CHECKED
+    assert spec.training_price_per_1m is None or "UNCONFIRMED" in spec.price_note
+
+
+def test_nova_limits_and_nova_2_rules():
+    micro = catalog.get_model("amazon", "nova-micro")
+    assert (micro.min_examples, micro.max_examples, micro.epochs) == (8, 20_000, (1, 5, 2))
+    nova2 = catalog.get_model("amazon", "nova-2-lite")
+    assert (nova2.min_examples, nova2.validation_set) == (200, False)
+    assert "[N3]" in nova2.note or "N3" in nova2.sources["min_examples"]
+
+
+def test_providers_with_open_targets_come_first():
+    order = catalog.providers_open_first(date(2026, 12, 5))
+    closed = ["openai", "anthropic", "mistral"]
+    assert order[-3:] == closed and set(order[:-3]) == {"google", "llama", "amazon", "together",
+                                                         "fireworks"}
+    google = catalog.models_open_first("google", date(2026, 12, 5))
+    assert google[-1].model == "gemini-2.0-flash"

@@ -135,8 +135,9 @@ def test_a_hostile_dataset_name_stays_inside_output_datasets() -> None:
     store("../../etc/evil", make_examples(2, split_every=None))
     with Database(db_path()) as db:
         result = export_dataset("../../etc/evil", db)
-    assert result.folder == (output_root() / "etc_evil").resolve()
-    assert result.files["all"].name == "etc_evil.jsonl"
+    assert result.folder.parent == output_root().resolve()
+    assert result.folder.name.startswith("etc_evil-")
+    assert result.files["all"].name == f"{result.folder.name}.jsonl"
 
 
 def test_unknown_format_and_empty_dataset_are_refused() -> None:

@@ -13,10 +13,11 @@ import pytest
 
 from src.cli import menu, prompts
 from src.cli.settings_editor import Session
-from src.config import Config, db_path, load_config, parse_config
+from src.config import AGENT_PROVIDERS, EXPORT_FORMATS, Config, db_path, load_config, parse_config
+from src.export.paths import safe_output_name
 from src.persistence.backup import backup_database
 from src.persistence.sqlite_client import Database
-from src.targets.target import TARGETS
+from src.targets import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CTRL_C = KeyboardInterrupt  # an answer that makes the input stub raise KeyboardInterrupt
@@ -134,11 +135,16 @@ def test_unexpected_error_is_logged_and_the_menu_goes_on(caplog, capsys, config_
 # ---------------------------------------------------------------- 1. Configure Dataset
 
 def _model_number(provider: str, model: str) -> str:
-    return str(TARGETS[provider].get_models().index(model) + 1)
+    return str([m.model for m in catalog.models_open_first(provider)].index(model) + 1)
 
 
 def _provider_number(provider: str) -> str:
-    return str(list(TARGETS).index(provider) + 1)
+    """The number of a target provider in the menu (open targets are listed first)."""
+    return str(catalog.providers_open_first().index(provider) + 1)
+
+
+def _agent_number(provider: str) -> str:
+    return str(AGENT_PROVIDERS.index(provider) + 1)
 
 
 def test_configure_every_item_with_bad_answers_then_save(monkeypatch, capsys, config_file):
@@ -150,7 +156,7 @@ def test_configure_every_item_with_bad_answers_then_save(monkeypatch, capsys, co
         "2", "3", "2", "0.4",  # mode hybrid; generation ratio 2 is refused, 0.4 taken
         "4", "4", "150", "85/15", "2", "2",  # split: custom 150 refused, 85/15, weighted, keywords
         "5", "-1", "12.5",  # budget: -1 refused
-        "6", _provider_number("mistral"), "open-mistral-7b",  # agent
+        "6", _agent_number("mistral"), "open-mistral-7b",  # agent
         "7", "///", "My Set", "no/such/dir", "",  # names: bad name, bad folder, default folder
         "8", "9",  # save, back
         "6",  # exit
@@ -166,7 +172,7 @@ def test_configure_every_item_with_bad_answers_then_save(monkeypatch, capsys, co
     assert saved.agent.hybrid.generation_ratio == 0.4 and saved.budget_usd == 12.5
     assert (saved.split.ratio, saved.split.strategy, saved.split.weight_by) == (
         0.85, "weighted", "keywords")
-    assert (saved.system.agentic_llm, saved.output_name) == ("mistral", "My_Set")
+    assert (saved.system.agentic_llm, saved.output_name) == ("mistral", safe_output_name("My Set"))
     text = config_file.read_text("utf-8")
     for comment in ("# the user's own comment", "# target provider", "# where the documents are"):
         assert comment in text and comment in before
@@ -281,11 +287,13 @@ def test_stats_and_export_of_a_stored_dataset(monkeypatch, capsys, config_file, 
                                               source_file="a.md", token_length=10 + i)
                                       for i in range(12)])
         db.refresh_totals(dataset_id)
-    answers = ["3", "1", "4", "1", "9", "6"]  # stats; export as sharegpt (9th format)
+    sharegpt = str(EXPORT_FORMATS.index("sharegpt") + 1)
+    answers = ["3", "1", "4", "1", sharegpt, "6"]  # stats; export as sharegpt
     out, err, _ = drive(monkeypatch, capsys, answers, config_file)
-    assert "Error" not in err and "Exported 'stored' as sharegpt:" in err
+    assert "Error" not in err and "Exported 'stored' as sharegpt" in err
     assert "Samples: 12 accepted" in out and "Token length histogram" in out
-    exported = isolated_home / "output_datasets" / "stored" / "stored.jsonl"
+    # not the dataset's own format: its own folder and file name, never over the openai files
+    exported = isolated_home / "output_datasets" / "stored" / "sharegpt" / "stored_sharegpt.jsonl"
     assert f"all: {exported}" in out
     first = json.loads(exported.read_text("utf-8").splitlines()[0])
     assert first["conversations"][0] == {"from": "human", "value": "Question 0?"}

@@ -9,8 +9,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from src.config import KEY_ENV, load_config
-from src.targets.target import TARGETS
+from src.config import EXPORT_FORMATS, KEY_ENV, load_config
+from src.targets import catalog
 from tests.conftest import KEY_VARS
 from tests.test_menu import needs_pipeline
 
@@ -68,14 +68,14 @@ def test_menu_in_a_terminal_settings_keys_ctrl_c_and_exit(screen):
 
 
 def test_menu_in_a_terminal_configure_generate_stats_export(pipeline_ready, screen, isolated_home):
-    openai = list(TARGETS).index("openai") + 1
-    mini = TARGETS["openai"].get_models().index("gpt-4o-mini-2024-07-18") + 1
+    openai = catalog.providers_open_first().index("openai") + 1
+    mini = [m.model for m in catalog.models_open_first("openai")].index("gpt-4o-mini-2024-07-18") + 1
     screen.expect_exact(MAIN_PROMPT)
     choose(screen, "1", "Choose 1-9: ")
     choose(screen, "7", "Dataset name")
     choose(screen, "pty_demo", "Input folder or file")
     choose(screen, "demo/samples", "Choose 1-9: ")
-    choose(screen, "1", "Choose 1-5")
+    choose(screen, "1", f"Choose 1-{len(catalog.PROVIDERS)}")
     choose(screen, str(openai), "Choose 1-")
     shown = choose(screen, str(mini), "Choose 1-9: ")
     assert "Target: openai/gpt-4o-mini-2024-07-18." in shown
@@ -89,7 +89,7 @@ def test_menu_in_a_terminal_configure_generate_stats_export(pipeline_ready, scre
     shown = choose(screen, "", MAIN_PROMPT)
     assert "Token length histogram" in shown and "admissions_faq.md" in shown
     choose(screen, "4", "[1]: ")
-    choose(screen, "", "Choose 1-9")
+    choose(screen, "", f"Choose 1-{len(EXPORT_FORMATS)}")
     shown = choose(screen, "", MAIN_PROMPT)
     assert "Exported 'pty_demo'" in shown
     assert (isolated_home / "output_datasets" / "pty_demo" / "pty_demo_metadata.csv").is_file()

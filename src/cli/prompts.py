@@ -236,8 +236,16 @@ def ask_free_instructions() -> str:
 FORMAT_NOTES = {"native": "the target's own JSONL", "openai": "OpenAI chat messages",
                 "anthropic": "Bedrock Claude system + messages", "google": "Vertex Gemini contents",
                 "mistral": "Mistral chat messages", "llama": "chat messages for hosted Llama tuning",
-                "mistral_instruct": "SetForge <s>[INST] record", "alpaca": "instruction/input/output",
-                "sharegpt": "conversations with from/value"}
+                "amazon": "Bedrock Nova bedrock-conversation-2024",
+                "together": "Together AI chat messages", "fireworks": "Fireworks AI chat messages",
+                "mistral_instruct": "instruction/input/output + SetForge metadata",
+                "alpaca": "instruction/input/output/history",
+                "sharegpt": "conversations with from/value",
+                "trl": "folder: TRL prompt/completion JSONL",
+                "llamafactory": "folder: JSONL + dataset_info.json for LLaMA-Factory",
+                "axolotl": "folder: JSONL + axolotl.yaml (chat_template)",
+                "parquet": "folder: Parquet per split (datasets.load_dataset)",
+                "hf": "folder: Parquet + dataset card, ready for `push`"}
 
 
 def model_line(provider: str, model: str) -> str:
@@ -251,11 +259,17 @@ def model_line(provider: str, model: str) -> str:
             f"{most}; {price}" + (f" [{status}]" if status != "active" else ""))
 
 
+def provider_line(provider: str) -> str:
+    """A provider's label, marked when none of its models takes new fine-tuning jobs for good."""
+    open_now = any(catalog.is_open(m) for m in catalog.list_models(provider))
+    return TARGETS[provider].label + ("" if open_now else " [closing or closed]")
+
+
 def ask_target(provider: str, model: str) -> tuple[str, str]:
-    """A provider, then one of its catalog models; warns about a retiring or retired target."""
-    provider = ask_option("Target provider (the model the dataset is FOR)",
-                          [(p, target.label) for p, target in TARGETS.items()], provider)
-    models = TARGETS[provider].get_models()
+    """A provider, then one of its catalog models (open ones first); warns about closing targets."""
+    provider = ask_option("Target provider (the model the dataset is FOR; open targets first)",
+                          [(p, provider_line(p)) for p in catalog.providers_open_first()], provider)
+    models = [m.model for m in catalog.models_open_first(provider)]
     try:
         current: int | None = models.index(catalog.get_model(provider, model).model)
     except (ConfigError, ValueError):

@@ -29,6 +29,7 @@ from src.persistence.files import write_json_atomic
 DATABASE = "_database"  # the lock file shared by every run, taken exclusively by restore
 WAIT_POLL_S = 0.1
 _HELD: dict[str, tuple[int, int, int]] = {}  # lock key -> (fd, mode, depth) held by this process
+REENTRANT = ("export", "push")  # what may run inside a holder of the same process (generate's export)
 
 
 def locks_dir() -> Path:
@@ -73,8 +74,9 @@ def describe(info: dict) -> str:
 def _lock(key: str, mode: int, purpose: str, busy: str, wait_s: float = 0.0) -> Iterator[None]:
     if key in _HELD:  # re-entrant within one process, never upgraded from shared to exclusive
         fd, held_mode, depth = _HELD[key]
-        if mode == fcntl.LOCK_EX and held_mode != fcntl.LOCK_EX:
-            raise UsageError(busy.format(holder=f"this process ({purpose})"))
+        if mode == fcntl.LOCK_EX and (held_mode != fcntl.LOCK_EX or purpose not in REENTRANT):
+            raise UsageError(busy.format(holder=describe(holder(key)) if held_mode == mode
+                                         else f"this process ({purpose})"))
         _HELD[key] = (fd, held_mode, depth + 1)
         try:
             yield
