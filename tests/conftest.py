@@ -12,7 +12,8 @@ SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
 DATA = Path(__file__).resolve().parent / "data"
 
 KEY_VARS = [f"{p}_{s}" for p in ("OPENAI", "ANTHROPIC", "GOOGLE", "MISTRAL", "LLAMA")
-            for s in ("API_KEY", "BASE_URL")] + ["AGENT_PROVIDER", "AGENT_MODEL", "GEMINI_API_KEY"]
+            for s in ("API_KEY", "BASE_URL")] + ["AGENT_PROVIDER", "AGENT_MODEL", "GEMINI_API_KEY",
+                                                 "HF_TOKEN", "HF_ENDPOINT"]
 
 
 @pytest.fixture(autouse=True)

@@ -91,7 +91,7 @@ def test_menu_in_a_terminal_configure_generate_stats_export(pipeline_ready, scre
     choose(screen, "4", "[1]: ")
     choose(screen, "", f"Choose 1-{len(EXPORT_FORMATS)}")
     shown = choose(screen, "", MAIN_PROMPT)
-    assert "Exported 'pty_demo'" in shown
+    assert "Exported pty_demo as openai" in shown
     assert (isolated_home / "output_datasets" / "pty_demo" / "pty_demo_metadata.csv").is_file()
     screen.sendline("6")
     screen.expect_exact("Goodbye.")

@@ -19,7 +19,7 @@ from src.cli import console, prompts, reports
 from src.cli import settings_editor as editor
 from src.cli.commands import list_datasets as list_command
 from src.cli.prompts import Cancelled
-from src.cli.render import error_summary, render_stats
+from src.cli.render import error_summary, export_summary, render_stats
 from src.cli.settings_editor import Session
 from src.config import (
     AGENT_PROVIDERS,
@@ -247,9 +247,10 @@ def export(s: Session) -> None:
     fmt = prompts.ask_export_format(EXPORT_FORMATS, s.config.output.format)
     with _open_db() as db:
         result = export_dataset(name, db, fmt=fmt)
-    console.success(f"Exported {name!r} as {result.fmt}:")
-    for kind, path in result.files.items():
-        console.out(f"  {kind}: {path}")
+    lines = export_summary(result)
+    (console.success if result.valid else console.error)(lines[0])
+    for line in lines[1:]:
+        console.out(line)
 
 
 def analyze_errors(s: Session) -> None:

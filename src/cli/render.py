@@ -114,3 +114,18 @@ def quality_summary(report: dict) -> list[str]:
         lines.append(f"{len(report['malformed'])} unreadable lines (first: line "
                      f"{report['malformed'][0]['line']}: {report['malformed'][0]['error']})")
     return lines
+
+
+def export_summary(result: Any) -> list[str]:
+    """What an export wrote and whether it is valid for what it is for (first line: the verdict)."""
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    warnings = sum(v.get("warnings_total", 0) for v in result.validation.values())
+    head = (f"Exported {result.name} as {result.fmt} ({counts}) to {result.folder}: "
+            + (f"valid for {result.target}" if result.valid else f"NOT valid for {result.target}")
+            + (f" ({warnings} warning(s))" if warnings else "") + ".")
+    lines = [head] + [f"  {role:<12} {path}" for role, path in result.files.items()]
+    lines += [f"  problem: {p}" for p in result.problems]
+    if not result.valid:
+        lines.append("  The files were written; fix the problems above before uploading them "
+                     "(details: python -m src.main validate FILE --provider P --model M).")
+    return lines

@@ -11,6 +11,7 @@ from src.cli.commands import (
                               ingest,
                               list_datasets,
                               models,
+                              push,
                               restore,
                               stats,
                               tokens,
@@ -28,4 +29,5 @@ COMMANDS = {
     "list": list_datasets,
     "models": models,
     "restore": restore,
+    "push": push,
 }
