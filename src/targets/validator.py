@@ -89,6 +89,10 @@ class _Checker:
             return
         if self.fmt == "anthropic" and "system" in rec and not isinstance(rec["system"], str):
             self.err(line, "schema", f"line {line}: `system` must be a string.")
+        weight = rec.get("weight", 0)
+        if self.fmt == "together" and (type(weight) not in (int, float) or weight < 0):
+            self.err(line, "weight", f"line {line}: the top-level `weight` must be a number >= 0 "
+                     f"(a loss multiplier for the whole example) [T4], not {weight!r}.")
         for i, m in enumerate(messages, 1):
             self.message(line, i, m, rules)
         roles = [m.get(rules.role_key) for m in messages if isinstance(m, dict)]
