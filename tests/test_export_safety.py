@@ -197,3 +197,42 @@ def test_lock_info_is_written_atomically_and_removed_after() -> None:
         assert info["purpose"] == "export" and info["pid"] == os.getpid()
         assert not [p for p in locks_dir().iterdir() if p.name.endswith(".part")]
     assert holder("dataset-info") == {}
+
+
+@pytest.mark.slow
+def test_restore_during_a_real_generate_run_is_refused_and_the_run_keeps_its_samples(
+        tmp_path: Path) -> None:
+    from tests.fake_llm_server import FakeLLMServer
+    from tests.grounded_responder import grounded_responder
+    from tests.pipeline_helpers import (
+        FAST_LIMITS,
+        cli_output,
+        provider_env,
+        start_cli,
+        write_documents,
+    )
+
+    docs = tmp_path / "docs"
+    write_documents(docs, files=10, paragraphs=2, sentences=6, seed=3)
+    home = db_path().parent.parent
+    store("earlier", examples(30))
+    backup_database(db_path(), keep=3)
+    with FakeLLMServer(responder=grounded_responder, latency=0.1) as server:
+        config = write_config(tmp_path, **{"input.directory": str(docs), "dataset_size": 30,
+                                           "output_name": "live", "system.concurrency": 2,
+                                           "system.rate_limit": FAST_LIMITS})
+        proc = start_cli(config, tmp_path / "work", cli_env(home, provider_env(server)))
+        deadline = time.monotonic() + 60
+        while not server.stats.requests and time.monotonic() < deadline:  # the run is paying now
+            time.sleep(0.05)
+        restore = subprocess.run([sys.executable, "-m", "src.main", "restore", "--yes"],
+                                 cwd=PROJECT_ROOT, env=cli_env(home), capture_output=True,
+                                 text=True, timeout=60)
+        code = proc.wait(timeout=180)
+    result, err = cli_output(tmp_path / "work")
+    assert restore.returncode == 2 and "Cannot restore now" in restore.stderr
+    assert "'live': generate (pid" in restore.stderr
+    assert code == 0 and result is not None, err
+    with Database(db_path()) as db:  # the live database holds what the run reported
+        live = db.load_examples(db.get_dataset("live")["id"], "accepted")
+    assert len(live) == result["counts"]["samples"] == 30
