@@ -252,6 +252,7 @@ def model_line(provider: str, model: str) -> str:
     """One catalog model: id, label, token limit, example cap, training price, lifecycle status."""
     spec = catalog.get_model(provider, model)
     price = (f"${spec.training_price_per_1m:g}/1M training tokens"
+             + (" (UNCONFIRMED)" if "UNCONFIRMED" in spec.price_note else "")
              if spec.training_price_per_1m is not None else "training price not published")
     most = f", up to {spec.max_examples:,} examples" if spec.max_examples else ""
     status = catalog.status(spec)

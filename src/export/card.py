@@ -84,7 +84,7 @@ def figures(stats: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("samples", counts.get("accepted")), ("train", counts.get("train")),
             ("validation", counts.get("validation")), ("rejected while building",
                                                         counts.get("rejected")),
-            ("tokens (target tokenizer)", tokens.get("total")),
+            ("tokens (target tokenizer; an estimate where none is offline)", tokens.get("total")),
             ("tokens per sample, median", tokens.get("median")),
             ("source files", len(stats.get("by_source", {})) or None)]
     means = (stats.get("quality") or {}).get("accepted_means") or {}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from src.config import EXPORT_FORMATS, RECORD_FORMATS, TARGET_PROVIDERS
-from src.errors import ConfigError, UsageError
+from src.errors import ConfigError, DatasetNotFound, UsageError
 from src.export import writers
 from src.export.card import dataset_card
 from src.export.paths import dataset_dir, safe_output_name, staged_folder
@@ -92,6 +92,17 @@ def _options(dataset: dict, include_context: bool | None) -> formatter.FormatOpt
         else include_context, control_tokens=bool(stored.get("control_tokens")))
 
 
+def find_dataset(db: Database, name_or_id: str) -> dict:
+    """The stored dataset by name or id, or by the cleaned name the run stored ("a b" -> "a_b-…")."""
+    try:
+        return db.get_dataset(name_or_id)
+    except DatasetNotFound:
+        safe = safe_output_name(name_or_id) if name_or_id.strip() else name_or_id
+        if safe == name_or_id:
+            raise
+        return db.get_dataset(safe)
+
+
 def export_dataset(name_or_id: str, db: Database, *, fmt: str | None = None,
                    out_dir: Path | None = None, include_csv: bool = True,
                    include_stats: bool = True, model: str | None = None,
@@ -101,7 +112,7 @@ def export_dataset(name_or_id: str, db: Database, *, fmt: str | None = None,
     `model`: for a provider format other than the dataset's target, the model to validate against
     (default: that provider's default model).
     """
-    dataset = db.get_dataset(name_or_id)
+    dataset = find_dataset(db, name_or_id)
     chosen = resolve_format(fmt or _stored_output(dataset).get("format") or "native",
                             dataset["provider"]) if dataset["provider"] in TARGET_PROVIDERS \
         else (fmt or "openai")
@@ -167,7 +178,7 @@ def _validate(out: writers.ExportSet, result: ExportResult, dataset: dict,
               model: str | None) -> None:
     provider, model_id, structure = validation_target(result.fmt, dataset, model)
     result.target = (f"{provider}/{model_id}" if not structure
-                     else f"{result.fmt} record structure ({out.record_format})")
+                     else f"{result.fmt} (record structure; open trainers set no provider limits)")
     for key, records in out.records.items():
         report = validate_records(records, provider, model_id, split=out.split_name(key),
                                   fmt=out.record_format, structure_only=structure,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from src.errors import AuthError, ProviderError, UsageError
-from src.export.exporter import EXPORT_WAIT_S, ExportResult, export_dataset
+from src.export.exporter import EXPORT_WAIT_S, ExportResult, export_dataset, find_dataset
 from src.export.paths import safe_output_name
 from src.masking import mask_secrets
 from src.persistence.locks import dataset_lock
@@ -93,7 +93,7 @@ def push_dataset(name: str, repo: str, db: Database, private: bool = False) -> t
     """Export the dataset as `hf` (fresh, validated), then upload that folder; all under its lock."""
     check_repo_id(repo)
     _token()  # say what is missing before any work
-    dataset = db.get_dataset(name)
+    dataset = find_dataset(db, name)
     with dataset_lock(safe_output_name(dataset["name"]), "push", wait_s=EXPORT_WAIT_S):
         exported = export_dataset(dataset["name"], db, fmt="hf")
         if not exported.valid:

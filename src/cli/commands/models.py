@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _row(spec: catalog.ModelSpec) -> list[str]:
     price = "-" if spec.training_price_per_1m is None else f"${spec.training_price_per_1m:g}"
+    price += "?" if spec.training_price_per_1m is not None and "UNCONFIRMED" in spec.price_note else ""
     return [spec.provider, spec.model, f"{spec.max_tokens_per_example:,}",
             f"{spec.min_examples or '-'}..{spec.max_examples and f'{spec.max_examples:,}' or '-'}",
             price, _tokenizer_label(spec), catalog.status(spec)]
@@ -41,13 +42,16 @@ def _as_dict(spec: catalog.ModelSpec) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    specs = catalog.list_models(args.provider)
+    providers = [args.provider] if args.provider else catalog.providers_open_first()
+    specs = [spec for p in providers for spec in catalog.models_open_first(p)]
     if args.json:
         print_json({"as_of": catalog.AS_OF, "models": [_as_dict(s) for s in specs],
                     "sources": catalog.SOURCES})
         return 0
     header = ["provider", "model", "tokens/example", "examples", "train $/1M", "tokenizer", "status"]
     console.out(console.table([_row(s) for s in specs], header))
-    console.out(f"Facts as of {catalog.AS_OF} (sources: `models --json`). Claude is fine-tuned on "
-                "Amazon Bedrock. Retired/closing/deprecated targets still format and validate.")
+    console.out(f"Facts as of {catalog.AS_OF}; open targets (amazon, together, fireworks, Gemini "
+                f"3.x) checked {catalog.CHECKED}; sources and notes: `models --json`. '?' marks an "
+                "UNCONFIRMED price. Open targets come first; retired/closing/deprecated targets "
+                "still format and validate. Claude is fine-tuned on Amazon Bedrock.")
     return 0
