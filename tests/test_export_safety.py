@@ -121,14 +121,17 @@ def test_a_kill_at_any_moment_leaves_one_whole_export_and_no_leftovers() -> None
     assert main(["export", "big"]) == 0
     folder = output_root() / "big"
     states = {_consistent(folder)}
+    started = time.monotonic()
+    assert export_cli("big").wait(timeout=120) == 0  # how long a whole export takes here
+    whole = time.monotonic() - started
     rng = random.Random(5)
-    for round_ in range(8):
+    for round_ in range(10):
         with Database(db_path()) as db:  # each export differs from the one before
-            every = 3 + round_ % 4
+            every = 3 + round_ % 5
             db.set_splits({ex.id: "validation" if i % every == 0 else "train"
                            for i, ex in enumerate(items)})
         proc = export_cli("big")
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(whole * rng.uniform(0.3, 1.3))  # from start-up to after the swap
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
         states.add(_consistent(folder))  # old set or new set, never a mix

@@ -87,8 +87,8 @@ def _lock(key: str, mode: int, purpose: str, busy: str, wait_s: float = 0.0) -> 
     fd = _open(path)
     deadline = time.monotonic() + wait_s
     while not _try_flock(fd, mode):
-        info = holder(key)
-        if time.monotonic() >= deadline or info.get("purpose") not in ("export", "push"):
+        info = holder(key)  # {} for an instant after the holder locked, before it wrote this
+        if time.monotonic() >= deadline or info.get("purpose") not in ("export", "push", None):
             os.close(fd)
             raise UsageError(busy.format(holder=describe(info)))
         time.sleep(WAIT_POLL_S)
