@@ -26,8 +26,9 @@ from ruamel.yaml.error import YAMLError
 
 from src.cli import console, prompts
 from src.config import AGENT_PROVIDERS, KEY_ENV, Config, api_key, apply_overrides, base_url, parse_config
-from src.errors import ConfigError, UsageError
+from src.errors import ConfigError, StorageError, UsageError
 from src.masking import mask_url
+from src.persistence.files import write_text_atomic
 from src.providers.llm_client import key_problem
 
 
@@ -164,18 +165,10 @@ def updated_text(path: Path, changes: dict[str, Any]) -> tuple[str, Config]:
 def write_text(path: Path, text: str) -> Config:
     """Check `text` as a config, then replace `path` with it atomically; returns the new Config."""
     config = parse_config(text, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"Could not write {path} ({exc.strerror or exc}); check that its folder "
-                          "is writable.") from None
+        write_text_atomic(path, text)
+    except StorageError as exc:
+        raise ConfigError(str(exc)) from None
     return config
 
 

@@ -35,7 +35,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary output files
+        # mkstemp makes 0600: keep the replaced file's mode, else an ordinary file's
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.is_file() else 0o644)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
