@@ -179,14 +179,26 @@ def _validate(out: writers.ExportSet, result: ExportResult, dataset: dict,
     provider, model_id, structure = validation_target(result.fmt, dataset, model)
     result.target = (f"{provider}/{model_id}" if not structure
                      else f"{result.fmt} (record structure; open trainers set no provider limits)")
+    # samples store their tokens counted in the dataset's own target format: reuse them for it
+    same = (out.record_format == formatter.native_format(provider) and provider ==
+            dataset["provider"] and model_id == _catalog_model(dataset))
     for key, records in out.records.items():
+        counts = [ex.token_length for ex in out.parts[key]]
         report = validate_records(records, provider, model_id, split=out.split_name(key),
                                   fmt=out.record_format, structure_only=structure,
-                                  file_bytes=None if structure else out.sizes.get(key))
+                                  file_bytes=None if structure else out.sizes.get(key),
+                                  token_counts=counts if same and all(counts) else None)
         result.validation[key] = _summary(report)
         where = out.files.get(key, Path(key))
         result.problems += [f"{where.name}: {'line ' + str(i.line) if i.line else 'file'}: "
                             f"{i.message}" for i in report.errors[:ISSUES_SHOWN]]
+
+
+def _catalog_model(dataset: dict) -> str | None:
+    try:
+        return catalog.get_model(dataset["provider"], dataset["model"]).model
+    except ConfigError:
+        return None
 
 
 def _summary(report: ValidationReport) -> dict[str, Any]:

@@ -40,7 +40,7 @@ class _Checker:
     def warn(self, line: int, rule: str, message: str) -> None:
         self.r.add("warning", line, rule, message)
 
-    def record(self, line: int, rec: Any) -> None:
+    def record(self, line: int, rec: Any, known_tokens: int | None = None) -> None:
         """Check one parsed line: structure for its format, then its tokens against the limit."""
         self.r.examples += 1
         if not isinstance(rec, dict):
@@ -59,7 +59,7 @@ class _Checker:
         else:
             self.pairs(line, rec)
         if not self.r.structure_only:
-            self.tokens(line, rec)
+            self.tokens(line, rec, known_tokens)
 
     def trl(self, line: int, rec: dict) -> None:
         """TRL conversational prompt-completion: a prompt ending with user, one assistant reply."""
@@ -250,8 +250,8 @@ class _Checker:
                       "the prompt (instruction/input): a model trained on it learns to copy. Leave "
                       "`input` empty or cut the answer out of it.")
 
-    def tokens(self, line: int, rec: dict) -> None:
-        n = tokens.count_example_tokens(rec, self.r.provider, self.r.model)
+    def tokens(self, line: int, rec: dict, known: int | None = None) -> None:
+        n = known if known else tokens.count_example_tokens(rec, self.r.provider, self.r.model)
         self.r.total_tokens += n
         self.r.max_example_tokens = max(self.r.max_example_tokens, n)
         limit = self.r.token_limit
@@ -341,10 +341,13 @@ def _finish(checker: _Checker, split: str) -> ValidationReport:
 
 def validate_records(records: Iterable[dict], provider: str, model: str, *, split: str = "train",
                      fmt: str | None = None, structure_only: bool = False,
-                     file_bytes: int | None = None) -> ValidationReport:
+                     file_bytes: int | None = None,
+                     token_counts: list[int] | None = None) -> ValidationReport:
     """Validate in-memory records (already parsed) for a target; line = record index + 1.
 
     `file_bytes`: the size of the file they were written to, checked against the target's cap.
+    `token_counts`: each record's tokens when already counted with this target's tokenizer
+    (stored samples carry them), so they are not counted twice.
     """
     spec = catalog.get_model(provider, model)
     checker: _Checker | None = None
@@ -353,7 +356,7 @@ def validate_records(records: Iterable[dict], provider: str, model: str, *, spli
             checker = _Checker(_new_report(spec, provider, model, _choose_format(spec, rec, fmt),
                                            split, structure_only), spec)
         checker.r.lines = i
-        checker.record(i, rec)
+        checker.record(i, rec, token_counts[i - 1] if token_counts else None)
     checker = checker or _Checker(_new_report(spec, provider, model, _choose_format(
         spec, None, fmt), split, structure_only), spec)
     if file_bytes is not None and not structure_only:
