@@ -8,6 +8,7 @@ slides and spreadsheet rows.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,127 @@ def labels() -> dict[str, list[tuple[str, str]]]:
 
     data = json.loads((LABELLED / "labels.json").read_text(encoding="utf-8"))
     return {name: [(p["question"], p["answer"]) for p in pairs] for name, pairs in data.items()}
+
+
+# ------------------------------------------------------------------ the second labelled set
+
+SET2 = Path(__file__).parent / "data" / "identify2"
+PARTS = ("tuned", "heldout")
+Conversation = list[tuple[str, str]]  # (role, text) per turn
+MATCH_QUESTION = 0.8  # similarity of the first user turns for a found conversation to match
+MATCH_REST = 0.5  # similarity of the rest of the conversation
+
+
+def set2_labels(part: str) -> dict[str, list[Conversation]]:
+    """Expected conversations per document of one part ('tuned' or 'heldout')."""
+    import yaml
+
+    data = yaml.safe_load((SET2 / f"labels_{part}.yaml").read_text(encoding="utf-8"))
+    out: dict[str, list[Conversation]] = {}
+    for name, items in data.items():
+        out[name] = [[(str(r), str(t)) for r, t in item["turns"]] if "turns" in item
+                     else [("user", str(item["q"])), ("assistant", str(item["a"]))]
+                     for item in items or []]
+    return out
+
+
+def set2_files(part: str, out_dir: Path) -> dict[str, Path]:
+    """The part's documents written as real files (PDF/DOCX/XLSX made from their markup)."""
+    from tests.make_documents import materialise
+
+    return {name: materialise(SET2 / part / name, out_dir / part) for name in set2_labels(part)}
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _similar(a: str, b: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, _norm(a), _norm(b), autojunk=False).ratio()
+
+
+def _matches(found: Conversation, want: Conversation) -> bool:
+    rest_found = " ".join(t for _, t in found[1:])
+    rest_want = " ".join(t for _, t in want[1:])
+    return (found[0][0] == "user" and _similar(found[0][1], want[0][1]) >= MATCH_QUESTION
+            and _similar(rest_found, rest_want) >= MATCH_REST)
+
+
+def verbatim(found: Conversation, want: Conversation) -> bool:
+    """Same roles, same number of turns, and every turn equal after whitespace normalisation."""
+    return len(found) == len(want) and all(
+        fr == wr and _norm(ft) == _norm(wt) for (fr, ft), (wr, wt) in zip(found, want))
+
+
+@dataclass
+class Score:
+    """Precision/recall counts over a labelled set; `misses` says what went wrong, per document."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    verbatim: int = 0
+    false_positive_documents: list[str] = field(default_factory=list)  # documents without Q&A
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / max(self.tp + self.fp, 1)
+
+    @property
+    def recall(self) -> float:
+        return self.tp / max(self.tp + self.fn, 1)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def verbatim_share(self) -> float:
+        return self.verbatim / max(self.tp, 1)
+
+    def line(self) -> str:
+        return (f"precision {self.precision:.3f}, recall {self.recall:.3f}, F1 {self.f1:.3f}, "
+                f"verbatim {self.verbatim_share:.3f} (true {self.tp}, false {self.fp}, "
+                f"missed {self.fn}, false positives on documents without Q&A: "
+                f"{len(self.false_positive_documents)})")
+
+
+def score_document(score: Score, name: str, found: list[Conversation],
+                   expected: list[Conversation]) -> None:
+    """Add one document's matches to score: each expected conversation matches one found at most."""
+    left = list(found)
+    for want in expected:
+        hit = next((f for f in left if _matches(f, want)), None)
+        if hit is None:
+            score.fn += 1
+            score.misses.append(f"{name}: missed {want[0][1][:60]!r}")
+            continue
+        left.remove(hit)
+        score.tp += 1
+        if verbatim(hit, want):
+            score.verbatim += 1
+        else:
+            score.misses.append(f"{name}: not verbatim {want[0][1][:40]!r}: "
+                                f"{[t[:50] for _, t in hit]}")
+    score.fp += len(left)
+    score.misses += [f"{name}: false {f[0][1][:60]!r}" for f in left]
+    if left and not expected:
+        score.false_positive_documents.append(name)
+
+
+def conversations(examples: list) -> list[Conversation]:
+    """Examples as (role, text) turn lists."""
+    return [[(t.role, t.content) for t in ex.turns] for ex in examples]
+
+
+def score_set2(part: str, out_dir: Path, find: Any) -> Score:
+    """Score one part: `find(path) -> list[Example]` is run on every document of it."""
+    expected = set2_labels(part)
+    score = Score()
+    for name, path in set2_files(part, out_dir).items():
+        score_document(score, name, conversations(find(path)), expected[name])
+    return score

@@ -13,8 +13,10 @@ import bisect
 import re
 from collections import Counter
 
+from src.detect.faq import detect_faq
 from src.detect.labelled import detect_labelled
 from src.detect.lines import Found, clean, to_lines
+from src.detect.mail import detect_mail
 from src.detect.sections import detect_admonitions, detect_headings, detect_standalone
 from src.detect.tabular import detect_rows, detect_slides
 from src.detect.transcript import detect_transcripts
@@ -52,9 +54,25 @@ def question_type(question: str) -> str:
     return "other"
 
 
-def turn_text(text: str, segments: list[tuple[int, int]]) -> str:
-    """A turn's words: its source segments with whitespace normalised, joined by a line break."""
-    return "\n".join(clean(text[start:end]) for start, end in segments)
+# '[1]: https://example.com "Title"': a Markdown reference-link definition, not part of an answer.
+LINK_DEFINITION = re.compile(
+    r"^[ \t]*\[(?!\^)[^\]\n]+\]:[ \t]*<?(?:[a-z][\w+.-]*://|mailto:|/|\./|\.\./|#)\S*"
+    r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*$\n?", re.MULTILINE | re.IGNORECASE)
+
+
+def outdent(text: str, columns: int) -> str:
+    """Remove up to `columns` leading spaces from every line (the body indent of a '???' block)."""
+    if columns <= 0:
+        return text
+    return re.sub(rf"(?m)^ {{1,{columns}}}", "", text)
+
+
+def turn_text(text: str, segments: list[tuple[int, int]], indent: int = 0) -> str:
+    """A turn's words: its source segments with whitespace normalised (and a block's indent
+    removed), joined by a line break; reference-link definitions are left out."""
+    parts = (clean(LINK_DEFINITION.sub("", outdent(text[start:end], indent)))
+             for start, end in segments)
+    return "\n".join(part for part in parts if part)
 
 
 def _context(doc: Document, found: Found) -> str:
@@ -67,7 +85,8 @@ def _context(doc: Document, found: Found) -> str:
 
 def to_example(doc: Document, found: Found, include_context: bool = True) -> Example:
     """One Found conversation as an extracted Example with provenance."""
-    turns = [Turn(role, turn_text(doc.text, segments)) for role, segments in found.turns]
+    indent = int(found.extra.get("indent", 0))
+    turns = [Turn(role, turn_text(doc.text, segments, indent)) for role, segments in found.turns]
     example = Example(turns=turns, mode="identify", origin="extracted", source_file=doc.path,
                       location=found.location, span=found.span)
     example.context = _context(doc, found) if include_context else ""
@@ -81,8 +100,10 @@ def find_all(doc: Document) -> list[Found]:
     lines = to_lines(doc)
     text = doc.text
     candidates = (detect_rows(doc) + detect_slides(doc) + detect_admonitions(text, lines)
-                  + detect_labelled(text, lines) + detect_transcripts(text, lines)
-                  + detect_headings(text, lines) + detect_standalone(text, lines))
+                  + detect_labelled(text, lines) + detect_mail(text, lines)
+                  + detect_transcripts(text, lines)
+                  + detect_faq(text, lines) + detect_headings(text, lines)
+                  + detect_standalone(text, lines))
     kept: list[Found] = []  # sorted by span, never overlapping
     spans: list[tuple[int, int]] = []
     for item in candidates:

@@ -22,6 +22,7 @@ ANY_ADMONITION = re.compile(r"^[?!]{3}\+?\s+\w")
 INLINE_BOLD_Q = re.compile(r"^(\*\*|__)(.+?\?)\1\s*[:.]?\s+(?=\S)")
 NUMBERED_Q = re.compile(r"^(?:\d{1,3}[.)]|\(\d{1,3}\)|Q\d{1,3}[.:)])\s+")
 MIN_NUMBERED_PAIRS = 2
+ADMONITION_INDENT = 4  # MkDocs indents an admonition's body by four spaces
 
 
 def _found(text: str, lines: list[Line], q: tuple[int, int], body: range, i: int,
@@ -105,6 +106,8 @@ def detect_admonitions(text: str, lines: list[Line]) -> list[Found]:
         item = _found(text, lines, (q_start, q_start + len(match.group(1))), range(first, k), i,
                       "admonition")
         if item:
+            inner = [ln.indent for ln in lines[first:k] if not ln.first and ln.indent]
+            item.extra["indent"] = min(inner) if inner else ADMONITION_INDENT
             found.append(item)
     return found
 

@@ -29,6 +29,12 @@ SCANNED_CHARS_PER_PAGE = 20
 OVERPRINT_PT = 1.5  # a glyph repeated closer than this is one glyph drawn bold
 _PAGE_NUMBER = re.compile(r"^(page\s*)?[-–—]?\s*\d{1,5}\s*[-–—]?(\s*(of|/)\s*\d{1,5})?$", re.I)
 _DIGITS = re.compile(r"\d+")
+# A running footer that ends in its page number: 'Acme Ltd - Annual Review  page 3'.
+_PAGE_FOOTER = re.compile(r"(^|\s)(page|seite|página|pagina|p\.)\s*\d{1,5}(\s*(of|/|von|de)\s*\d{1,5})?$",
+                          re.I)
+HEADING_RATIO = 1.15  # a line this much larger than the body text is a heading
+MAX_HEADING_LINES = 3
+MAX_HEADING_CHARS = 200
 
 
 def read(path: Path, settings: InputConfig, password: str | None = None) -> Document:
@@ -37,11 +43,13 @@ def read(path: Path, settings: InputConfig, password: str | None = None) -> Docu
     with _open(path, password) as pdf:
         pages, chars, images = _extract(pdf, path)
     furniture = _furniture(pages)
-    for number, (boxes, height) in enumerate(pages, 1):
-        kept = _drop_line_numbers([b for b in boxes if not _is_furniture(b, height, furniture)])
+    kept_pages = [_drop_line_numbers([b for b in boxes if not _is_furniture(b, height, furniture)])
+                  for boxes, height in pages]
+    style = TypeScale(kept_pages)
+    for number, kept in enumerate(kept_pages, 1):
         for region in reading_order(kept):
             for para in paragraphs(region):
-                _emit(para, f"page {number}", builder)
+                _emit(para, f"page {number}", builder, style)
     _check_scanned(path, builder, len(pages), chars, images)
     return builder.build(units=len(pages), unit_name="pages")
 
@@ -87,11 +95,24 @@ def _page_boxes(page: Any) -> tuple[list[Box], int, float]:
     count = len(page.chars)
     if not count:
         return [], 0, float(page.height)
-    words = page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO)
+    words = [_font_of(w) for w in page.extract_words(x_tolerance_ratio=WORD_GAP_RATIO,
+                                                    return_chars=True)]
     turned = sum(1 for w in words if w.get("direction") in ("ttb", "btt")) > len(words) / 2
     tables = [] if turned else _tables(page)  # cell text of turned tables comes out scrambled
     boxes = upright_words([w for w in words if not _inside(w, tables)], page.width, page.height)
     return segments(boxes) + tables, count, float(page.width if turned else page.height)
+
+
+def _font_of(word: dict[str, Any]) -> dict[str, Any]:
+    """A word with the font name and size most of its characters have (its chars dropped).
+
+    Asking extract_words to split on font changes would cut 'SUMMARY:' in two where only the
+    colon changes font, so the word is kept whole and its style is the majority's."""
+    chars = word.pop("chars", None) or []
+    if chars:
+        fonts = Counter((c.get("fontname", ""), round(float(c.get("size") or 0.0), 1)) for c in chars)
+        word["fontname"], word["size"] = fonts.most_common(1)[0][0]
+    return word
 
 
 def _overprinted(chars: list[dict[str, Any]]) -> set[int]:
@@ -153,15 +174,49 @@ def _furniture(pages: list[tuple[list[Box], float]]) -> set[str]:
 def _is_furniture(box: Box, height: float, furniture: set[str]) -> bool:
     if box.rows is not None or not _in_margin(box, height):
         return False
-    return _key(box.text) in furniture or bool(_PAGE_NUMBER.match(box.text.strip()))
+    text = box.text.strip()
+    return _key(box.text) in furniture or bool(_PAGE_NUMBER.match(text) or _PAGE_FOOTER.search(text))
 
 
-def _emit(para: Box, location: str, builder: DocBuilder) -> None:
+class TypeScale:
+    """The body text's size and weight, so lines set apart by larger or bold type can be told.
+
+    Lines in a size at least HEADING_RATIO times the body size become headings (the largest size
+    level 1); bold lines are marked bold unless most of the document is bold."""
+
+    def __init__(self, pages: list[list[Box]]):
+        sizes: Counter[float] = Counter()
+        bold = 0
+        for boxes in pages:
+            for box in boxes:
+                if box.rows is None:
+                    sizes[box.size] += len(box.text)
+                    bold += len(box.text) if box.bold else 0
+        total = sum(sizes.values())
+        self.body = sizes.most_common(1)[0][0] if sizes else 0.0
+        self.bold_body = bold > total / 2
+        larger = sorted({s for s in sizes if self.body and s >= self.body * HEADING_RATIO},
+                        reverse=True)
+        self.levels = {size: min(n + 1, 6) for n, size in enumerate(larger)}
+
+    def heading_level(self, para: Box) -> int:
+        """The heading level of a short paragraph in larger type, else 0."""
+        lines = para.text.count("\n") + 1
+        if lines > MAX_HEADING_LINES or len(para.text) > MAX_HEADING_CHARS:
+            return 0
+        return self.levels.get(para.size, 0)
+
+
+def _emit(para: Box, location: str, builder: DocBuilder, style: TypeScale) -> None:
     if para.rows is not None:
         for cells in para.rows:
             builder.add(row_text(cells), "table_row", location, cells=cells)
+        return
+    level = style.heading_level(para)
+    if level:
+        builder.add(para.text, "heading", location, level=level, bold=para.bold)
     else:
-        builder.add(para.text, "paragraph", location)
+        builder.add(para.text, "paragraph", location, bold=para.bold and not style.bold_body)
 
 
 def _drop_line_numbers(boxes: list[Box]) -> list[Box]:

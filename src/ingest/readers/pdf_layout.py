@@ -29,6 +29,8 @@ class Box:
     text: str = ""
     rows: list[list[str]] | None = None
     extra: list[Box] = field(default_factory=list)
+    bold: bool = False  # every word is set in a bold face
+    size: float = 0.0  # font size of most of the text (points)
 
 
 def upright_words(words: list[dict[str, Any]], width: float, height: float) -> list[Box]:
@@ -37,13 +39,36 @@ def upright_words(words: list[dict[str, Any]], width: float, height: float) -> l
     for w in words:
         direction = w.get("direction", "ltr")
         if direction == "ttb":  # reads downwards, lines advance to the right
-            boxes.append(Box(w["top"], w["x0"], w["bottom"], w["x1"], w["text"]))
+            box = Box(w["top"], w["x0"], w["bottom"], w["x1"], w["text"])
         elif direction == "btt":  # reads upwards, lines advance to the left
-            boxes.append(Box(height - w["bottom"], width - w["x1"], height - w["top"],
-                             width - w["x0"], w["text"]))
+            box = Box(height - w["bottom"], width - w["x1"], height - w["top"], width - w["x0"],
+                      w["text"])
         else:
-            boxes.append(Box(w["x0"], w["top"], w["x1"], w["bottom"], w["text"]))
+            box = Box(w["x0"], w["top"], w["x1"], w["bottom"], w["text"])
+        box.bold = bool(BOLD_FONT.search(str(w.get("fontname", ""))))
+        box.size = round(float(w.get("size") or 0.0), 1)
+        boxes.append(box)
     return boxes
+
+
+BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|,b$|-b$", re.IGNORECASE)
+
+
+def styled(box: Box, parts: list[Box]) -> Box:
+    """Give box the style of its parts: bold when every word with letters is bold, and the size
+    that most of the characters have."""
+    lettered = [p for p in parts if any(ch.isalnum() for ch in p.text)] or parts
+    box.bold = all(p.bold for p in lettered)
+    weights: dict[float, int] = {}
+    for part in lettered:
+        weights[part.size] = weights.get(part.size, 0) + len(part.text)
+    box.size = max(weights, key=lambda size: weights[size]) if weights else 0.0
+    return box
+
+
+def same_style(a: Box, b: Box) -> bool:
+    """Two lines in the same weight and (within 10%) the same size: one paragraph may hold both."""
+    return a.bold == b.bold and abs(a.size - b.size) <= 0.1 * max(a.size, b.size, 1.0)
 
 
 def segments(words: list[Box]) -> list[Box]:
@@ -76,8 +101,9 @@ def _lines(words: list[Box], tolerance: float) -> list[list[Box]]:
 
 
 def _join(words: list[Box]) -> Box:
-    return Box(min(w.x0 for w in words), min(w.top for w in words), max(w.x1 for w in words),
-               max(w.bottom for w in words), logical_order(" ".join(w.text for w in words)))
+    return styled(Box(min(w.x0 for w in words), min(w.top for w in words),
+                      max(w.x1 for w in words), max(w.bottom for w in words),
+                      logical_order(" ".join(w.text for w in words))), words)
 
 
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
@@ -149,13 +175,14 @@ def paragraphs(region: list[Box]) -> list[Box]:
     for line in lines:
         prev = out[-1] if out else None
         if (line.rows is None and prev is not None and prev.rows is None
-                and line.top - prev.bottom < limit
+                and line.top - prev.bottom < limit and same_style(prev.extra[-1], line)
                 and not (line.x0 - left > size and prev.extra[-1].x0 - left <= size)):
             prev.text += "\n" + line.text
             prev.bottom, prev.x1 = max(prev.bottom, line.bottom), max(prev.x1, line.x1)
             prev.extra.append(line)
         else:
-            out.append(Box(line.x0, line.top, line.x1, line.bottom, line.text, line.rows, [line]))
+            out.append(Box(line.x0, line.top, line.x1, line.bottom, line.text, line.rows, [line],
+                           line.bold, line.size))
     return out
 
 
@@ -166,8 +193,9 @@ def _rows_of(region: list[Box]) -> list[Box]:
         last = rows[-1] if rows else None
         if (last is not None and box.rows is None and last.rows is None
                 and abs(box.top - last.top) < (last.bottom - last.top) * 0.5):
-            rows[-1] = Box(last.x0, min(last.top, box.top), max(last.x1, box.x1),
-                           max(last.bottom, box.bottom), f"{last.text} {box.text}")
+            rows[-1] = styled(Box(last.x0, min(last.top, box.top), max(last.x1, box.x1),
+                                  max(last.bottom, box.bottom), f"{last.text} {box.text}"),
+                              [last, box])
         else:
             rows.append(box)
     return rows
