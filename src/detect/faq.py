@@ -111,7 +111,7 @@ def _scopes(lines: list[Line]) -> list[tuple[int, int, int, bool]]:
         if len(entries) < MIN_ENTRIES:
             continue
         titled = _titled_faq(lines, i, end)
-        questions = sum(is_question(lines[e].text.strip("*_# "), 2) for e in entries)
+        questions = sum(asks(lines[e].text) for e in entries)
         if titled or questions * 2 > len(entries):
             found.append((i, end, level, titled))
     return found
@@ -178,6 +178,13 @@ def _prose(lines: list[Line], body: tuple[int, int]) -> bool:
                and len(lines[j].text.split()) >= 3 for j in range(*body))
 
 
+def _title_text(lines: list[Line], title: int) -> str:
+    if title < 0:
+        return ""
+    head = heading_text(lines[title])
+    return head[0] if head else lines[title].text
+
+
 def detect_faq(text: str, lines: list[Line]) -> list[Found]:
     """Every entry of every FAQ section, with the text up to the next entry as its answer."""
     found = []
@@ -186,15 +193,14 @@ def detect_faq(text: str, lines: list[Line]) -> list[Found]:
         style = _style(lines[entries[0]], lines, entries[0])
         bounds = [(i + 1, _body_end(lines, i + 1, nxt, style))
                   for i, nxt in zip(entries, entries[1:] + [end])]
-        for i, body in zip(entries, _trim_last(lines, bounds)):
-            if body[1] <= body[0] or not _prose(lines, body) or not (titled or asks(lines[i].text)):
+        for i, (first, stop) in zip(entries, _trim_last(lines, bounds)):
+            if stop <= first or not _prose(lines, (first, stop)) \
+                    or not (titled or asks(lines[i].text)):
                 continue
             q_span = trim_span(text, *entry_text(lines[i]))
-            a_span = trim_span(text, lines[body[0]].start, lines[body[1] - 1].end)
+            a_span = trim_span(text, lines[first].start, lines[stop - 1].end)
             if q_span[0] < q_span[1] and a_span[0] < a_span[1]:
-                section = lines[title].text if title >= 0 else ""
                 found.append(Found([("user", [q_span]), ("assistant", [a_span])],
-                                   (lines[i].start, lines[body[1] - 1].end), lines[i].location,
-                                   "faq", title=heading_text(lines[title])[0] if title >= 0
-                                   and heading_text(lines[title]) else section))
+                                   (lines[i].start, lines[stop - 1].end), lines[i].location,
+                                   "faq", title=_title_text(lines, title)))
     return found

@@ -32,6 +32,10 @@ QUOTED_MESSAGE = re.compile(r"^(-{2,}\s*(original message|forwarded message|weit
 SIGNATURE = re.compile(r"^--\s?$")
 RULE = re.compile(r"^[-=_*~]{3,}$")  # a line between messages
 ADDRESS = re.compile(r"<([^<>@\s]+@[^<>\s]+)>|([^<>@\s]+@[^<>\s]+)")
+# Subjects of automatic replies (out-of-office notices answer nothing).
+AUTO_SUBJECT = re.compile(r"^(automatic reply|auto(matic)?[- ]?re(ply|sponse)|out of (the )?office|"
+                          r"abwesenheitsnotiz|automatische antwort|réponse automatique|"
+                          r"respuesta automática)\b", re.IGNORECASE)
 MIN_REPLY_WORDS = 4  # a shorter reply ('Thanks, noted.') answers nothing
 
 
@@ -41,6 +45,7 @@ class Message:
     start: int  # line index of its first header line
     segments: list[tuple[int, int]] = field(default_factory=list)
     last: int = -2  # index of the last line added
+    automatic: bool = False  # an out-of-office or other automatic reply
 
 
 def _header_run(lines: list[Line], i: int) -> int:
@@ -63,6 +68,15 @@ def _sender(lines: list[Line], start: int, end: int) -> str:
     return ""
 
 
+def _automatic(lines: list[Line], start: int, end: int) -> bool:
+    for line in lines[start:end]:
+        match = HEADER.match(line.text)
+        if match and match.group("key").lower() in ("subject", "betreff", "objet", "asunto") \
+                and AUTO_SUBJECT.match(match.group("value").strip()):
+            return True
+    return False
+
+
 def _messages(lines: list[Line]) -> list[Message]:
     """The thread's messages with their own (unquoted) lines as segments."""
     messages: list[Message] = []
@@ -72,7 +86,7 @@ def _messages(lines: list[Line]) -> list[Message]:
         if end == i:
             i += 1
             continue
-        message = Message(_sender(lines, i, end), i)
+        message = Message(_sender(lines, i, end), i, automatic=_automatic(lines, i, end))
         i = _body(lines, end, message)
         messages.append(message)
     return messages
@@ -125,7 +139,7 @@ def _turns(text: str, messages: list[Message]) -> list[tuple[str, Message]]:
     turns: list[tuple[str, Message]] = []
     for message in messages:
         role = "user" if message.sender == user else "assistant"
-        if not message.segments or (role == "assistant"
+        if not message.segments or message.automatic or (role == "assistant"
                                     and _words(text, message.segments) < MIN_REPLY_WORDS):
             continue
         if turns and turns[-1][0] == role:
