@@ -91,6 +91,10 @@ class IdentifyAgent:
         self.stats["stage1_examples"] += len(examples)
         return examples
 
+    def stage1_all(self, documents: list[Document]) -> list[Example]:
+        """Stage 1 over every document (what the patterns find without the LLM)."""
+        return [ex for doc in documents for ex in self.stage1(doc)]
+
     async def stage2(self, doc: Document, known: list[Example]) -> list[Example]:
         """Ask the agent LLM about passages with a '?' that no pattern claimed; keep verbatim turns."""
         passages = ambiguous_passages(doc, [ex.span for ex in known if ex.span])

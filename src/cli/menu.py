@@ -41,7 +41,7 @@ from src.ingest.file_processor import iter_documents
 from src.models import IngestFailure
 from src.persistence import backup
 from src.persistence.sqlite_client import Database
-from src.pipeline.plan import prepare
+from src.pipeline.plan import keep_all, prepare
 from src.pipeline.run import execute
 from src.targets.catalog import validate_dataset_size
 from src.targets.validator import validate_file as validate_jsonl
@@ -198,6 +198,12 @@ def generate(s: Session) -> None:
         plan.free_prompt = _free_prompt(s)  # the files are read and chunked already
     for line in reports.describe_plan(plan):
         console.info(line)
+    cap = plan.size_cap
+    if cap is not None and cap.keep_all is not None and prompts.confirm(
+            f"Keep all {cap.keep_all_kept:,} found (dataset size {cap.keep_all:,} for this run)?",
+            default=True):
+        keep_all(plan)
+        console.info(f"Dataset size for this run: {plan.size:,}.")
     # prepare() has already refused an unreadable input folder and a missing key
     if not prompts.confirm("Start generating?", default=True):
         console.info("Not started.")

@@ -17,6 +17,8 @@ def describe_plan(plan: Plan) -> list[str]:
         lines.append(f"  skipped {failure.path}: {failure.reason}")
     if plan.extracted:
         lines.append(f"Found {len(plan.extracted)} existing conversation(s) to extract verbatim.")
+    if plan.size_cap is not None:
+        lines.append(plan.size_cap.message)
     if plan.chunks:
         lines.append(f"{len(plan.chunks)} chunk(s) of up to {config.chunking.chunk_tokens} tokens.")
     if plan.needs_llm:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from src.agents.free_agent import load_free_prompt
+from src.agents.hybrid_agent import hybrid_targets
 from src.agents.identify_agent import IdentifyAgent
 from src.config import PROJECT_ROOT, Config, agent_choice, project_path
 from src.errors import UsageError
@@ -26,6 +27,28 @@ from src.targets.tokens import count_text_tokens
 
 MAX_PASSES = 3  # how many times create mode may go back over the same chunk with new questions
 EXPECTED_ACCEPTANCE = 0.7  # first guess of the share of created pairs that pass quality
+
+
+@dataclass
+class SizeCap:
+    """Identify found more conversations than the dataset size keeps (said before the run)."""
+
+    found: int
+    keeping: int
+    reason: str  # why only `keeping` are kept
+    keep_all: int | None = None  # the dataset_size that keeps them all (None: no size does)
+    keep_all_kept: int = 0  # how many that size keeps (the target's limits may cap it)
+
+    @property
+    def message(self) -> str:
+        head = (f"Identify found {self.found:,} conversation(s); keeping {self.keeping:,} because "
+                f"{self.reason}.")
+        if self.keep_all is None:
+            return head + " Lower agent.hybrid.generation_ratio to keep them."
+        if self.keep_all_kept >= self.found:
+            return head + f" --size {self.keep_all:,} (or Keep all in the menu) keeps all."
+        return head + (f" The target takes at most {self.keep_all:,} examples: --size "
+                       f"{self.keep_all:,} (or Keep all in the menu) keeps {self.keep_all_kept:,}.")
 
 
 @dataclass
@@ -44,6 +67,7 @@ class Plan:
     messages: list[str] = field(default_factory=list)  # size cap, lifecycle, free-mode notes
     estimate: Estimate | None = None  # for LLM modes
     free_prompt: str | None = None
+    size_cap: SizeCap | None = None  # identify found more than the size keeps
 
     @property
     def needs_llm(self) -> bool:
@@ -98,7 +122,47 @@ def prepare(config: Config, free_prompt: str | None = None,
         if config.privacy.redact_pii:
             plan.messages.append(redact_chunks(plan.chunks))
         plan.estimate = estimate_cost(plan)
+    if config.mode in ("identify", "hybrid"):
+        plan.size_cap = size_cap(plan)
     return plan
+
+
+def identify_quota(config: Config, size: int) -> int:
+    """How many identified conversations a dataset of `size` keeps (hybrid: its identified half)."""
+    if config.mode == "hybrid":
+        return hybrid_targets(size, config.agent.hybrid.generation_ratio)[1]
+    return size
+
+
+def size_cap(plan: Plan) -> SizeCap | None:
+    """What the size would drop of what identify stage 1 found, and the size that keeps it all."""
+    config = plan.config
+    found = len(plan.extracted) if plan.extracted or not plan.documents else \
+        len(IdentifyAgent(config).stage1_all(plan.documents))
+    keeping = identify_quota(config, plan.size)
+    if found <= keeping:
+        return None
+    ratio = config.agent.hybrid.generation_ratio
+    if config.mode == "hybrid" and ratio >= 1:
+        return SizeCap(found, keeping, f"agent.hybrid.generation_ratio is {ratio}")
+    wanted = found if config.mode == "identify" else math.ceil(found / (1 - ratio))
+    while identify_quota(config, wanted) < found:
+        wanted += 1
+    allowed = catalog.validate_dataset_size(wanted, config.provider, config.model).size
+    reason = f"dataset_size is {plan.size:,}" if config.mode == "identify" else (
+        f"hybrid keeps {keeping:,} identified of dataset_size {plan.size:,} "
+        f"(agent.hybrid.generation_ratio {ratio})")
+    return SizeCap(found, keeping, reason, allowed, min(found, identify_quota(config, allowed)))
+
+
+def keep_all(plan: Plan) -> None:
+    """Raise this run's size so every identified conversation is kept (the menu's Keep all)."""
+    if plan.size_cap is None or plan.size_cap.keep_all is None or plan.size_cap.keep_all <= plan.size:
+        return
+    plan.size = plan.config.dataset_size = plan.size_cap.keep_all
+    if plan.estimate is not None:
+        plan.estimate = estimate_cost(plan)
+    plan.size_cap = size_cap(plan)
 
 
 def read_inputs(plan: Plan, passwords: dict[str, str] | None = None) -> None:
