@@ -20,7 +20,8 @@ from pathlib import Path
 import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
-MODULES = ["bench_ingest", "bench_targets", "bench_llm", "bench_quality", "bench_store"]
+MODULES = ["bench_ingest", "bench_targets", "bench_llm", "bench_quality", "bench_store",
+           "bench_identify"]
 
 
 def machine() -> dict:
