@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from src.agents.identify_agent import IdentifyAgent
-from src.config import PROJECT_ROOT, Config, load_config
+from src.config import PROJECT_ROOT, load_config
 from src.detect.conversations import detect
 from src.detect.lines import norm
 from src.ingest.file_processor import iter_documents, read_document
