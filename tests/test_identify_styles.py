@@ -92,6 +92,13 @@ def test_log_lines_with_levels_are_not_a_chat() -> None:
     assert detect(text_doc(log, "backup.log.txt", "txt")) == []
 
 
+def test_a_timed_agenda_is_not_a_chat() -> None:
+    agenda = ("09:00 Welcome: the chair opens the meeting.\n09:15 Budget: what changes in 2027?\n"
+              "10:00 Break: coffee in the foyer.\n10:30 Workshops: groups of ten.\n"
+              "12:00 Lunch: in the canteen.\n13:00 Close: summary and next dates.")
+    assert detect(text_doc(agenda, "agenda.txt", "txt")) == []
+
+
 def test_bold_speaker_names_in_markdown() -> None:
     doc = text_doc("**CARLA:** Why bees?\n\n**YUSUF:** Because they calm me down.\n\n"
                    "**CARLA:** And honey?\n\n**YUSUF:** Forty jars a year.", "ep.md")

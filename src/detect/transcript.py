@@ -204,7 +204,9 @@ def _valid(run: list[Utterance], text: str) -> bool:
         return True
     asked = any("?" in text[s:e] for u in run for s, e in u.segments)
     if any(u.timed for u in run):
-        return asked or len(run) >= MIN_TIMED_TURNS
+        # People in a chat speak more than once; a timed agenda ('09:00 Welcome: ...') has a new
+        # "speaker" on every line.
+        return (asked or len(run) >= MIN_TIMED_TURNS) and len(speakers) <= max(2, len(run) // 2)
     changes = sum(a.speaker != b.speaker for a, b in zip(run, run[1:]))
     return changes >= 2 and asked
 
