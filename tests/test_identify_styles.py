@@ -270,3 +270,16 @@ def test_a_single_email_or_a_forward_is_no_conversation() -> None:
                         "To: Grace <grace@post.example>\n\nYes, she can join on her own.")
     assert detect(text_doc(single, "one.txt", "txt")) == []
     assert detect(text_doc(forward, "fwd.txt", "txt")) == []
+
+
+def test_a_signature_ends_a_message_and_an_original_message_is_skipped_whole() -> None:
+    first, reply = THREAD.split("\n\nFrom: Clay")[0], "From: Clay" + THREAD.split("From: Clay")[1]
+    signed = first + "\n-- \nGrace Mensah, Harbour Road 4\n\n" + reply.split("\n\nOn 14")[0]
+    outlook = (first + "\n\n" + reply.split("\n\nOn 14")[0] + "\n\n-----Original Message-----\n"
+               "From: Grace Mensah <grace@post.example>\nSent: 14 March 2026 20:11\n"
+               "To: info@studio.example\nSubject: Saturday course\n\n"
+               "Hi, may my daughter (15) join on her own?")
+    expected = [[("user", "Hi, may my daughter (15) join on her own? Grace"),
+                 ("assistant", "Yes, from 14 she can join on her own with a signed consent form.")]]
+    assert turns(text_doc(signed, "signed.txt", "txt")) == expected
+    assert turns(text_doc(outlook, "outlook.txt", "txt")) == expected

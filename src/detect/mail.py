@@ -93,19 +93,26 @@ def _messages(lines: list[Line]) -> list[Message]:
 
 
 def _body(lines: list[Line], i: int, message: Message) -> int:
-    """Collect a message's own lines from i; returns where the next message may start."""
-    quoted = False
+    """Collect a message's own lines from i; returns where the next message starts."""
+    own = True  # false after a signature or a quoted message began
     while i < len(lines) and _header_run(lines, i) == i:
         text = lines[i].text
-        if QUOTED_MESSAGE.match(text) or SIGNATURE.match(text):
-            quoted = True  # the rest of this message is a quoted message or a signature
-        elif not quoted and not RULE.match(text) and not _is_quote(lines, i):
+        if QUOTED_MESSAGE.match(text):
+            own = False
+            quoted_headers = _header_run(lines, i + 1)
+            if quoted_headers > i + 1:  # the quoted message's own headers: skip it whole
+                return _next_message(lines, quoted_headers)
+        elif SIGNATURE.match(text):
+            own = False
+        elif own and not RULE.match(text) and not _is_quote(lines, i):
             _extend(message, lines, i)
         i += 1
-    if quoted and i < len(lines):
-        i = _header_run(lines, i)  # the quoted message's own headers: skip them and its body
-        while i < len(lines) and _header_run(lines, i) == i:
-            i += 1
+    return i
+
+
+def _next_message(lines: list[Line], i: int) -> int:
+    while i < len(lines) and _header_run(lines, i) == i:
+        i += 1
     return i
 
 
