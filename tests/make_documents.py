@@ -66,6 +66,21 @@ def _chunks(markup: str) -> tuple[dict[str, str], list[str]]:
     return directives, body
 
 
+def _items(body: list[str]) -> list[tuple[str, list[list[str]]]]:
+    """(paragraph, []) or ("", table rows) in order: consecutive '| a | b |' lines form a table."""
+    items: list[tuple[str, list[list[str]]]] = []
+    for para in body:
+        if para.startswith("|"):
+            row = [cell.strip() for cell in para.strip("|").split("|")]
+            if items and items[-1][1]:
+                items[-1][1].append(row)
+            else:
+                items.append(("", [row]))
+        else:
+            items.append((para, []))
+    return items
+
+
 # ------------------------------------------------------------------ PDF (reportlab)
 
 def make_pdf(markup: str, target: Path) -> None:
@@ -87,19 +102,12 @@ def make_pdf(markup: str, target: Path) -> None:
               "-": style("li", regular, 10, 2, leftIndent=14, bulletIndent=4,
                                 bulletFontName="Symbol")}
     story: list = []
-    table: list[list[str]] = []
-    for para in body + [""]:
-        if para.startswith("|"):
-            table.append([cell.strip() for cell in para.strip("|").split("|")])
-            continue
+    for para, table in _items(body):
         if table:
             grid = Table([[Paragraph(escape(c), styles["p"]) for c in row] for row in table])
             grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "black")]))
             story.append(grid)
-            table = []
-        if not para:
-            continue
-        if para == PAGE:
+        elif para == PAGE:
             story.append(PageBreak())
         elif para.startswith("@spacer "):
             story.append(Spacer(1, float(para.split()[1])))
@@ -128,20 +136,15 @@ def make_docx(markup: str, target: Path) -> None:
 
     _, body = _chunks(markup)
     document = docx.Document()
-    table: list[list[str]] = []
-    for para in body + [""]:
-        if para.startswith("|"):
-            table.append([cell.strip() for cell in para.strip("|").split("|")])
-            continue
+    for para, table in _items(body):
         if table:
             grid = document.add_table(rows=len(table), cols=len(table[0]))
             for r, row in enumerate(table):
                 for c, cell in enumerate(row):
                     grid.cell(r, c).text = cell
-            table = []
-        if not para or para == PAGE or para.startswith("@spacer"):
+        elif para == PAGE or para.startswith("@spacer"):
             continue
-        if para.startswith("#"):
+        elif para.startswith("#"):
             level = len(para) - len(para.lstrip("#"))
             document.add_heading(para[level:].strip(), level=0 if level == 1 else level - 1)
         elif para.startswith("**"):
