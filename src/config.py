@@ -115,6 +115,8 @@ class Thresholds:
     extractive: float = _opt(0.6, min=0.0, max=1.0)
     detail: float = _opt(0.6, min=0.0, max=1.0)
     domain: float = _opt(0.7, min=0.0, max=1.0)
+    faithfulness: float = _opt(0.5, min=0.0, max=1.0)  # share of the answer's claims the source supports
+    judge: float = _opt(0.75, min=0.0, max=1.0)  # share of the LLM judge's rubric answered yes
 
 
 @dataclass

@@ -66,6 +66,21 @@ class Turn:
     content: str
 
 
+@dataclass(slots=True)  # a few per sample, 100,000s of samples
+class Claim:
+    """One atomic statement of an answer, and where the source supports it (quality/claims.py)."""
+
+    start: int  # [start, end) of the claim in Example.answer
+    end: int
+    status: str  # supported | verbatim | unsupported | unchecked (no source text)
+    evidence: list[tuple[int, int]] = field(default_factory=list)  # [start, end) spans in Example.context
+    missing: list[str] = field(default_factory=list)  # why unsupported: what the source lacks
+
+    @property
+    def supported(self) -> bool:
+        return self.status in ("supported", "verbatim")
+
+
 @dataclass
 class Example:
     """One conversation with its provenance and scores: the unit every stage passes along."""
@@ -88,6 +103,8 @@ class Example:
     notes: list[str] = field(default_factory=list)  # human-readable explanation of the scores
     split: str = ""  # train | validation | "" (no split)
     token_length: int = 0
+    claims: list[Claim] = field(default_factory=list)  # the answer's claims with their evidence
+    judge: dict = field(default_factory=dict)  # the LLM judge's verdict (quality/judge.py), if any
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property

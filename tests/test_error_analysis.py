@@ -49,7 +49,8 @@ def test_categories_counts_and_rates_from_real_scoring() -> None:
     assert cats["hallucinated_figures"]["share_of_rejected"] == 0.6
     assert cats["duplicate"]["count"] == 1
     assert "low_extractive" in cats
-    assert list(cats)[0] == "hallucinated_figures"  # most frequent first
+    assert cats["unsupported_claims"]["count"] == 4  # the three invented figures and the generic one
+    assert list(cats)[:2] == ["unsupported_claims", "hallucinated_figures"]  # most frequent first
 
 
 def test_worst_examples_name_their_source() -> None:
@@ -66,10 +67,12 @@ def test_distributions_and_recommendations() -> None:
     examples = realistic_batch()
     report = error_analysis.analyze(examples)
     dist = report["score_distributions"]
-    assert set(dist) == {"overall", "extractive", "detail", "domain"}
+    assert set(dist) == {"overall", "extractive", "detail", "domain", "faithfulness", "judge"}
+    assert dist["judge"]["count"] == 0 and dist["faithfulness"]["count"] == 7
     assert sum(dist["overall"]["buckets"].values()) == 7
     advice = report["recommendations"]
-    assert advice[0].startswith("60% of rejects cite figures or names absent from the source (3)")
+    assert advice[0].startswith("80% of rejects make claims their source does not support (4)")
+    assert advice[1].startswith("60% of rejects cite figures or names absent from the source (3)")
     assert "temperature" in advice[0]
     assert report["by_source"]["fees.docx"] == {"accepted": 0, "rejected": 1}
 

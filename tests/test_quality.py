@@ -6,7 +6,7 @@ import pytest
 
 from src.config import DomainProfile, QualityConfig, Thresholds, Weights
 from src.models import Example, Turn
-from src.quality import scores
+from src.quality import facts, scores
 
 SOURCE = (
     "Sharda University in Greater Noida admits Bangladeshi students to B.Tech programmes. Applicants "
@@ -78,16 +78,16 @@ def test_invented_fee_is_rejected_even_when_overlap_is_high() -> None:
 
 def test_figures_match_across_digit_scripts_separators_and_lakh() -> None:
     bengali_source = "বি.টেক ফি প্রতি বছর ১,২০,০০০ রুপি। The fee is listed in rupees."
-    assert scores.unsupported_facts("The fee is 120000 rupees.", bengali_source) == []
-    assert scores.unsupported_facts("It is about 1.2 lakh rupees a year.", SOURCE) == []
-    assert scores.unsupported_facts("The mess serves halal food in 2 hostels.", SOURCE) == []
-    assert scores.unsupported_facts("It is about 1.5 lakh rupees a year.", SOURCE) == ["1.5"]
+    assert facts.unsupported_facts("The fee is 120000 rupees.", bengali_source) == []
+    assert facts.unsupported_facts("It is about 1.2 lakh rupees a year.", SOURCE) == []
+    assert facts.unsupported_facts("The mess serves halal food in 2 hostels.", SOURCE) == []
+    assert facts.unsupported_facts("It is about 1.5 lakh rupees a year.", SOURCE) == ["1.5"]
 
 
 def test_list_numbers_are_not_taken_for_figures() -> None:
     answer = ("1. Get SSC and HSC results with a GPA of 4.0.\n2. Apply before 30 June 2025.\n"
               "3. Apply for a visa at the Indian High Commission in Dhaka.")
-    assert scores.unsupported_facts(answer, SOURCE) == []
+    assert facts.unsupported_facts(answer, SOURCE) == []
     assert "steps" in scores.detail_score(answer)[1]
 
 

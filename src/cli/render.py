@@ -89,8 +89,22 @@ def error_summary(report: dict) -> list[str]:
     means = {k: v["mean"] for k, v in report["score_distributions"].items() if v["mean"] is not None}
     if means:
         lines.append("Mean scores: " + ", ".join(f"{k} {v:.2f}" for k, v in means.items()))
+    lines += _claim_lines(report.get("unsupported_claims") or {})
     lines += ["Recommendations:"] + [f"  - {r}" for r in report["recommendations"]] \
         if report["recommendations"] else ["No recommendations: nothing was rejected."]
+    return lines
+
+
+def _claim_lines(listing: dict, shown: int = 10) -> list[str]:
+    """The first unsupported claims of an error analysis, one line each."""
+    if not listing.get("count"):
+        return []
+    lines = [f"Unsupported claims: {listing['count']} in {listing['samples']} sample(s); the first "
+             f"{min(shown, listing['count'])} (all of them are in the JSON report):"]
+    for item in listing["claims"][:shown]:
+        state = "accepted" if item["accepted"] else "rejected"
+        lines.append(f"  {item['source_file']} {item['location']} ({state}): {item['claim'][:100]!r} "
+                     f"- not in the source: {', '.join(item['missing'][:3])}")
     return lines
 
 

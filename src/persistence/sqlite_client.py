@@ -19,7 +19,7 @@ import orjson
 
 from src.errors import DatasetNotFound, StorageError
 from src.masking import scrub_secrets
-from src.models import CoverageRow, Example, Turn
+from src.models import Claim, CoverageRow, Example, Turn
 from src.persistence.backup import damaged_message
 
 BUSY_TIMEOUT_MS = 15_000
@@ -122,14 +122,32 @@ _SUMMARY_COLUMNS = "id, token_length, topic_keywords, source_file, split, status
 def example_to_row(dataset_id: str, ex: Example) -> tuple:
     content = _JSON.encode({"system": ex.system,
                             "turns": [{"role": t.role, "content": t.content} for t in ex.turns]})
-    metadata = {"mode": ex.mode, "origin": ex.origin, "location": ex.location,
+    metadata: dict[str, Any] = {"mode": ex.mode, "origin": ex.origin, "location": ex.location,
                 "chunk_id": ex.chunk_id, "span": list(ex.span) if ex.span else None,
                 "context": ex.context, "persona": ex.persona,
                 "question_type": ex.question_type, "domain_entity": ex.domain_entity,
                 "notes": ex.notes}
+    if ex.claims:  # claims and the judge's verdict live in metadata: read with the sample, no migration
+        metadata["claims"] = [claim_to_json(c) for c in ex.claims]
+    if ex.judge:
+        metadata["judge"] = ex.judge
     return (ex.id, dataset_id, content, ex.token_length, ",".join(ex.topic_keywords),
             ex.source_file, ex.split, "rejected" if ex.reasons else "accepted",
             ",".join(ex.reasons), _JSON.encode(ex.scores), _JSON.encode(metadata))
+
+
+def claim_to_json(claim: Claim) -> dict:
+    """A claim as stored: answer offsets, status, evidence spans in the context, what is missing."""
+    data: dict[str, Any] = {"at": [claim.start, claim.end], "status": claim.status,
+                            "evidence": [list(span) for span in claim.evidence]}
+    if claim.missing:
+        data["missing"] = claim.missing
+    return data
+
+
+def claim_from_json(data: dict) -> Claim:
+    return Claim(data["at"][0], data["at"][1], data["status"],
+                 [(span[0], span[1]) for span in data.get("evidence") or ()], data.get("missing", []))
 
 
 def _load_json(text: str) -> Any:
@@ -154,7 +172,8 @@ def example_from_row(row: dict) -> Example:
         scores=_load_json(row.get("scores") or "{}"),
         reasons=[r for r in (row.get("reasons") or "").split(",") if r],
         notes=meta.get("notes", []), split=row.get("split") or "",
-        token_length=row.get("token_length") or 0)
+        token_length=row.get("token_length") or 0,
+        claims=[claim_from_json(c) for c in meta.get("claims", ())], judge=meta.get("judge") or {})
 
 
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:

@@ -13,18 +13,29 @@ from pathlib import Path
 
 from src.errors import StorageError
 from src.models import Example
+from src.quality.claims import claim_text
 from src.utils.text import preview
 
-SUB_SCORES = ("overall", "extractive", "detail", "domain")
+SUB_SCORES = ("overall", "extractive", "detail", "domain", "faithfulness", "judge")
 BUCKETS = 10
 WORST_PER_CATEGORY = 5
 PREVIEW_CHARS = 160
+CLAIMS_LISTED = 200  # unsupported claims listed in the report (the count covers all of them)
 MIN_SHARE_FOR_ADVICE = 0.05  # categories citing fewer rejects than this get no recommendation
 
 # category -> (score that ranks its worst examples, what it means, what to do)
 CATEGORIES: dict[str, tuple[str, str, str]] = {
     "hallucinated_figures": ("extractive", "cite figures or names absent from the source",
                              "lower agent.create.temperature or shorten chunks (chunking.chunk_tokens)"),
+    "unsupported_claims": ("faithfulness", "make claims their source does not support",
+                           "lower agent.create.temperature, or shorten chunks "
+                           "(chunking.chunk_tokens) so each answer stays within one passage"),
+    "judge_rejected": ("judge", "were judged ungrounded, not standalone or incomplete by the LLM judge",
+                       "read the judge's rationale in the report; lower agent.create.temperature "
+                       "or ask fewer questions per chunk"),
+    "contaminated": ("overall", "overlap your evaluation sets (--decontaminate)",
+                     "nothing to change: they are kept out of training; if many, your documents "
+                     "contain the evaluation data itself"),
     "low_extractive": ("extractive", "are poorly grounded in their source",
                        "lower agent.create.temperature, or shorten chunks so answers can quote them"),
     "missing_details": ("detail", "lack concrete details (figures, dates, names, steps)",
@@ -68,7 +79,14 @@ def example_summary(example: Example) -> dict:
     return {"id": example.id, "source_file": example.source_file, "location": example.location,
             "mode": example.mode, "question": preview(example.question, PREVIEW_CHARS, "..."),
             "answer": preview(example.answer, PREVIEW_CHARS, "..."), "scores": example.scores,
-            "reasons": example.reasons, "notes": example.notes}
+            "reasons": example.reasons, "notes": example.notes,
+            "unsupported_claims": unsupported_claims(example)}
+
+
+def unsupported_claims(example: Example) -> list[dict]:
+    """The claims of `example` its source does not support, with what the source lacks."""
+    return [{"claim": claim_text(example, c), "missing": c.missing}
+            for c in example.claims if c.status == "unsupported"]
 
 
 def _worst(examples: list[Example], category: str) -> list[dict]:
@@ -115,7 +133,18 @@ def analyze(examples: list[Example]) -> dict:
             "acceptance_rate": round(rate, 4), "categories": categories,
             "by_mode": _by_field(examples, "mode"), "by_source": _by_field(examples, "source_file"),
             "score_distributions": score_distributions(examples),
+            "unsupported_claims": claim_listing(examples),
             "recommendations": recommendations(categories, rate)}
+
+
+def claim_listing(examples: list[Example], limit: int = CLAIMS_LISTED) -> dict:
+    """Every unsupported claim (the first `limit`, least faithful samples first), with its sample."""
+    ranked = sorted((e for e in examples if any(c.status == "unsupported" for c in e.claims)),
+                    key=lambda e: (e.scores.get("faithfulness", 1.0), e.id))
+    listed = [{"id": e.id, "source_file": e.source_file, "location": e.location,
+               "accepted": not e.rejected, **claim}
+              for e in ranked for claim in unsupported_claims(e)]
+    return {"count": len(listed), "samples": len(ranked), "claims": listed[:limit]}
 
 
 def _by_field(examples: list[Example], field: str) -> dict[str, dict[str, int]]:
