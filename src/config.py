@@ -143,6 +143,7 @@ class QualityConfig:
     target_language: str = ""
     llm_judge: bool = False
     filter_extracted: bool = False  # also reject verbatim (identify) samples below the thresholds
+    decontaminate: list[str] = field(default_factory=list)  # evaluation sets no sample may repeat
 
 
 @dataclass
@@ -322,9 +323,6 @@ def _check_cross_fields(config: Config, errors: list[str]) -> None:
     weights = config.quality.weights
     if weights.extractive + weights.detail + weights.domain <= 0:
         errors.append("quality.weights must not all be 0")
-    if config.quality.llm_judge:
-        errors.append("quality.llm_judge is not built yet: set it to false (the local scores "
-                      "still run)")
     if config.privacy.redact_pii and config.agent.identify.use_llm:
         errors.append("privacy.redact_pii and agent.identify.use_llm cannot both be on: identify's "
                       "LLM stage must see your text verbatim to quote it; turn one of them off")

@@ -143,3 +143,17 @@ def export_summary(result: Any) -> list[str]:
         lines.append("  The files were written; fix the problems above before uploading them "
                      "(details: python -m src.main validate FILE --provider P --model M).")
     return lines
+
+
+def contamination_summary(report: dict, shown: int = 20) -> list[str]:
+    """A decontamination check (quality.decontaminate.check_file) as a few readable lines."""
+    lines = [f"Decontamination: {report['contaminated']} of {report['checked']} examples overlap "
+             f"{report['eval_records']:,} evaluation record(s) in "
+             f"{', '.join(report['eval_files'])}"]
+    lines += [f"  {hit['location']}: {hit['match']}" for hit in report["hits"][:shown]]
+    if report["contaminated"] > shown:
+        lines.append(f"  ... {report['contaminated'] - shown} more (use --json for all)")
+    if report["eval_skipped"]:
+        lines.append(f"  {len(report['eval_skipped'])} unreadable evaluation line(s) skipped, "
+                     f"first: {report['eval_skipped'][0]}")
+    return lines

@@ -15,13 +15,14 @@ from src.agents.free_agent import load_free_prompt
 from src.agents.hybrid_agent import hybrid_targets
 from src.agents.identify_agent import IdentifyAgent
 from src.config import PROJECT_ROOT, Config, agent_choice, project_path
-from src.errors import UsageError
+from src.errors import InputFileError, UsageError
 from src.ingest.chunker import chunk_document
 from src.ingest.file_processor import iter_documents
 from src.ingest.redact import redact
 from src.models import Chunk, Document, Example, IngestFailure
 from src.providers.llm_client import Estimate, require_key
 from src.providers.llm_client import estimate as client_estimate
+from src.quality.decontaminate import EvalSets, load_eval_sets
 from src.targets import catalog
 from src.targets.tokens import count_text_tokens
 
@@ -68,6 +69,7 @@ class Plan:
     estimate: Estimate | None = None  # for LLM modes
     free_prompt: str | None = None
     size_cap: SizeCap | None = None  # identify found more than the size keeps
+    contamination: EvalSets | None = None  # quality.decontaminate / --decontaminate, read up front
 
     @property
     def needs_llm(self) -> bool:
@@ -110,6 +112,7 @@ def prepare(config: Config, free_prompt: str | None = None,
     lifecycle = catalog.lifecycle_warning(config.provider, config.model)
     if lifecycle:
         plan.messages.append(lifecycle)
+    plan.contamination = eval_sets(config, plan.messages)
     read_inputs(plan, passwords)
     if config.mode == "free":
         plan.free_prompt = free_prompt or load_free_prompt(config)
@@ -163,6 +166,16 @@ def keep_all(plan: Plan) -> None:
     if plan.estimate is not None:
         plan.estimate = estimate_cost(plan)
     plan.size_cap = size_cap(plan)
+def eval_sets(config: Config, messages: list[str]) -> EvalSets | None:
+    """The evaluation sets to decontaminate against, read before anything is paid for."""
+    if not config.quality.decontaminate:
+        return None
+    try:
+        sets = load_eval_sets([project_path(p) for p in config.quality.decontaminate])
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from None
+    messages.append(sets.describe())
+    return sets
 
 
 def read_inputs(plan: Plan, passwords: dict[str, str] | None = None) -> None:

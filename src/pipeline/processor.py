@@ -20,6 +20,7 @@ from src.models import Example
 from src.persistence.sqlite_client import Database
 from src.pipeline.plan import Plan
 from src.providers.llm_client import LLMClient
+from src.quality.decontaminate import mark_contaminated
 from src.quality.dedup import deduplicate
 from src.quality.monitor import QualityMonitor
 from src.quality.scores import score_example
@@ -117,6 +118,7 @@ class Processor:
             if not ex.reasons:  # with quality.enabled off this scores and notes, rejecting nothing
                 score_example(ex, self.config.quality)
                 self._keep_verbatim(ex)
+        mark_contaminated(new, self.log.plan.contamination)
         candidates = [ex for ex in new if not ex.reasons]
         kept, _dropped = deduplicate(candidates, self.config.quality.near_duplicate_threshold,
                                      existing=self.accepted)

@@ -134,21 +134,36 @@ def deduplicate(examples: list[Example], threshold: float,
     return kept, [e for e in examples if e.id in dropped_ids]
 
 
+class CrossIndex:
+    """Texts to look others up against (exact or near duplicates), indexed once."""
+
+    def __init__(self, texts: Sequence[str], threshold: float):
+        self.threshold = threshold
+        self._index = _Index(threshold)
+        self._by_digest: dict[str, list[int]] = {}
+        normalised = [normalise(t) for t in texts]
+        for i, (text, minhash) in enumerate(zip(normalised, _minhashes(normalised))):
+            self._by_digest.setdefault(_digest(text), []).append(i)
+            self._index.add(str(i), text, minhash)
+
+    def matches(self, texts: Sequence[str]) -> list[list[tuple[int, float]]]:
+        """For each of `texts`: (row of an indexed text, Jaccard similarity) of its duplicates."""
+        normalised = [normalise(t) for t in texts]
+        found = []
+        for text, minhash in zip(normalised, _minhashes(normalised)):
+            hits = {i: 1.0 for i in self._by_digest.get(_digest(text), [])}
+            if text:
+                shingles = set(_shingles(text))
+                for row in self._index.candidates(minhash):
+                    similarity = jaccard(shingles, set(_shingles(self._index.texts[row])))
+                    if similarity >= self.threshold:
+                        hits.setdefault(int(self._index.keys[row]), similarity)
+            found.append(sorted(hits.items()))
+        return found
+
+
 def find_cross_duplicates(left: Sequence[str], right: Sequence[str],
                           threshold: float) -> list[tuple[int, int]]:
     """(i, j) for every right[j] that is an exact or near duplicate of left[i], sorted."""
-    index = _Index(threshold)
-    left_texts = [normalise(t) for t in left]
-    by_digest: dict[str, list[int]] = {}
-    for i, (text, minhash) in enumerate(zip(left_texts, _minhashes(left_texts))):
-        by_digest.setdefault(_digest(text), []).append(i)
-        index.add(str(i), text, minhash)
-    pairs: set[tuple[int, int]] = set()
-    right_texts = [normalise(t) for t in right]
-    for j, (text, minhash) in enumerate(zip(right_texts, _minhashes(right_texts))):
-        pairs.update((i, j) for i in by_digest.get(_digest(text), []))
-        if text:
-            shingles = set(_shingles(text))
-            pairs.update((int(index.keys[row]), j) for row in index.candidates(minhash)
-                         if jaccard(shingles, set(_shingles(index.texts[row]))) >= threshold)
-    return sorted(pairs)
+    found = CrossIndex(left, threshold).matches(right)
+    return sorted((i, j) for j, hits in enumerate(found) for i, _ in hits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from src.config import Config, load_config
@@ -38,6 +39,13 @@ def add_password_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--password", action="append", default=[], metavar="FILE=PASSWORD",
                         help="password of an encrypted PDF (file name or path); repeatable; "
                              "used for this run only, never stored")
+
+
+def add_decontaminate_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--decontaminate", nargs="+", metavar="FILE", default=None,
+                        type=lambda path: str(Path(path).resolve()),
+                        help="evaluation sets (JSONL, CSV or Parquet): samples that overlap them "
+                             "are rejected as contaminated")
 
 
 def passwords_from_args(args: argparse.Namespace) -> dict[str, str]:

@@ -6,7 +6,13 @@ import argparse
 import sys
 
 from src.cli import console
-from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
+from src.cli.commands.common import (
+    add_decontaminate_argument,
+    add_password_argument,
+    config_from_args,
+    passwords_from_args,
+    print_json,
+)
 from src.cli.prompts import Cancelled, confirm
 from src.cli.reports import describe_plan, describe_result
 from src.config import MODES
@@ -26,6 +32,7 @@ FLAG_MAP = {
     "size": "dataset_size",
     "output_name": "output_name",
     "budget": "budget_usd",
+    "decontaminate": "quality.decontaminate",
 }
 
 
@@ -41,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-name", metavar="NAME", help="dataset name (output folder)")
     parser.add_argument("--budget", type=float, metavar="USD", help="hard cost cap in USD")
     add_password_argument(parser)
+    add_decontaminate_argument(parser)
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON summary on stdout; human output goes to stderr")

@@ -6,15 +6,17 @@ import argparse
 from pathlib import Path
 
 from src.cli import console
-from src.cli.commands.common import print_json, target_from_args
-from src.cli.render import quality_summary
+from src.cli.commands.common import add_decontaminate_argument, print_json, target_from_args
+from src.cli.render import contamination_summary, quality_summary
 from src.config import Config
 from src.errors import InputFileError, UsageError
+from src.quality.decontaminate import check_file
 from src.quality.file_report import score_jsonl
 from src.targets.formatter import FORMATS
 from src.targets.validator import ValidationReport, validate_file
 
-HELP = "Check a JSONL file against a target provider and model (exit 1 when invalid)."
+HELP = ("Check a JSONL file against a target provider and model (exit 1 when invalid, or when "
+        "--decontaminate finds overlap with an evaluation set).")
 SHOWN = 20  # issues printed per list in the human summary
 
 
@@ -30,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quality", action="store_true", help="also score sample quality")
     parser.add_argument("--threshold", type=float, help="quality threshold (with --quality)")
     parser.add_argument("--report", type=Path, help="write the quality report JSON here")
+    add_decontaminate_argument(parser)
 
 
 def _render(report: ValidationReport, path: str) -> str:
@@ -57,6 +60,15 @@ def _quality(args: argparse.Namespace, config: Config) -> dict:
     return score_jsonl(Path(args.file), config, args.threshold, args.report)
 
 
+def _contamination(args: argparse.Namespace) -> dict | None:
+    if not args.decontaminate:
+        return None
+    try:
+        return check_file(Path(args.file), [Path(p) for p in args.decontaminate])
+    except InputFileError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def run(args: argparse.Namespace) -> int:
     config, provider, model = target_from_args(args)
     try:
@@ -64,11 +76,17 @@ def run(args: argparse.Namespace) -> int:
     except InputFileError as exc:
         raise UsageError(str(exc)) from exc
     quality = _quality(args, config) if args.quality else None
+    contamination = _contamination(args)
     if args.json:
-        print_json({**report.to_dict(), **({"quality": quality} if quality else {})})
+        print_json({**report.to_dict(), **({"quality": quality} if quality else {}),
+                    **({"contamination": contamination} if contamination else {})})
     else:
         console.out(_render(report, args.file))
         if quality is not None:
             for line in quality_summary(quality):
                 console.out(line)
-    return 0 if report.ok else 1
+        if contamination is not None:
+            for line in contamination_summary(contamination):
+                console.out(line)
+    clean = not contamination or not contamination["contaminated"]
+    return 0 if report.ok and clean else 1
