@@ -23,6 +23,7 @@ from src.models import Chunk, Document, Example, IngestFailure
 from src.providers.llm_client import Estimate, require_key
 from src.providers.llm_client import estimate as client_estimate
 from src.quality.decontaminate import EvalSets, load_eval_sets
+from src.quality.judge import judge_load
 from src.targets import catalog
 from src.targets.tokens import count_text_tokens
 
@@ -242,6 +243,11 @@ def estimate_cost(plan: Plan) -> Estimate:
     turns = config.agent.create.turns
     input_tokens = int(slots * calls * (mean_chunk + 350))
     output_tokens = int(slots * per_chunk * turns * (60 + 180))
-    return client_estimate(config, slots * calls, input_tokens, output_tokens)
+    requests = slots * calls
+    if config.quality.llm_judge:  # the judge reads each chunk again with its samples
+        judge = judge_load(slots, per_chunk, mean_chunk)
+        requests, input_tokens, output_tokens = (requests + judge[0], input_tokens + judge[1],
+                                                 output_tokens + judge[2])
+    return client_estimate(config, requests, input_tokens, output_tokens)
 
 

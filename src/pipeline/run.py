@@ -14,7 +14,7 @@ import math
 import uuid
 from collections.abc import Callable
 
-from src.agents.base_agent import AgentOutput, client_for, interleave_by_source, stable_id
+from src.agents.base_agent import AgentOutput, ItemFailure, client_for, interleave_by_source, stable_id
 from src.agents.create_agent import CreateAgent, Slot
 from src.agents.free_agent import FreeAgent
 from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
@@ -30,6 +30,8 @@ from src.pipeline.finish import finish_dataset
 from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, prepare
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
+from src.providers.llm_client import failure_category
+from src.quality.judge import judge_examples
 
 # ---------------------------------------------------------------- execute (paid)
 
@@ -121,10 +123,21 @@ async def _create_loop(plan: Plan, client, processor: Processor, log: RunLog,
         size = max(config.system.concurrency, math.ceil(need / (per_slot * rate)))
         batch, queue = queue[:size], queue[size:]
         output: AgentOutput = await agent.run(batch, on_done=processor.on_progress)
+        if config.quality.llm_judge:
+            await _judge(output.examples, client, log, config)
         processor.add(output.examples, limit=goal)
         log.add_failures(output.failures)
         if output.stopped_reason:
             log.stopped_reason = output.stopped_reason
+
+
+async def _judge(examples: list[Example], client, log: RunLog, config: Config) -> None:
+    """The grounded LLM judge over a batch of new samples (quality.llm_judge), before they are kept."""
+    judged = await judge_examples(examples, client, config.quality)
+    log.add_failures([ItemFailure(item, failure_category(exc), str(exc))
+                      for item, exc in judged.failures])
+    if judged.stopped_reason and not log.stopped_reason:
+        log.stopped_reason = judged.stopped_reason
 
 
 def run(config: Config, free_prompt: str | None = None, progress: bool = True,
