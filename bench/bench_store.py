@@ -54,7 +54,8 @@ def run(workdir: Path) -> list[dict]:
         db.refresh_totals(dataset_id)
         stored, stored_cpu = time.perf_counter() - start, time.process_time() - cpu
         start, cpu = time.perf_counter(), time.process_time()
-        result = export_dataset("bench_store", db, out_dir=workdir / "out", include_stats=False)
+        result = export_dataset("bench_store", db, out_dir=workdir / "out", include_stats=False,
+                               include_report=False)
         exported, exported_cpu = time.perf_counter() - start, time.process_time() - cpu
         start, cpu = time.perf_counter(), time.process_time()
         export_dataset("bench_store", db, out_dir=workdir / "out_all")

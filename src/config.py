@@ -159,6 +159,7 @@ class OutputConfig:
     include_context: bool = False  # alpaca/mistral_instruct `input`: the source passage, answer cut out
     control_tokens: bool = False  # mistral_instruct: literal <s>[INST] ... [/INST] in `instruction`
     license: str = "unknown"  # dataset card (hf export, push): a Hub licence id such as cc-by-4.0
+    include_report: bool = True  # <name>_report.html with charts (export/report.py)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from src.errors import ConfigError, DatasetNotFound, UsageError
 from src.export import writers
 from src.export.card import dataset_card
 from src.export.paths import dataset_dir, safe_output_name, staged_folder
+from src.export.report import report_html
 from src.export.stats import dataset_stats
 from src.models import Example
 from src.persistence.files import remove_temporaries
@@ -106,7 +107,7 @@ def find_dataset(db: Database, name_or_id: str) -> dict:
 def export_dataset(name_or_id: str, db: Database, *, fmt: str | None = None,
                    out_dir: Path | None = None, include_csv: bool = True,
                    include_stats: bool = True, model: str | None = None,
-                   include_context: bool | None = None) -> ExportResult:
+                   include_context: bool | None = None, include_report: bool = True) -> ExportResult:
     """Export a stored dataset's accepted samples; `fmt` None uses the dataset's own format.
 
     `model`: for a provider format other than the dataset's target, the model to validate against
@@ -135,8 +136,11 @@ def export_dataset(name_or_id: str, db: Database, *, fmt: str | None = None,
             _validate(out, result, dataset, model)
             if own and include_csv:
                 out.write(f"{name}_metadata.csv", metadata_csv(examples), "csv")
+            stats = dataset_stats(db, dataset["id"]) if own and (include_stats or include_report) else {}
             if own and include_stats:
-                out.write(f"{name}_stats.json", _stats_json(db, dataset["id"], result, out), "stats")
+                out.write(f"{name}_stats.json", _stats_json(stats, result, out), "stats")
+            if own and include_report:  # the same figures, drawn (export/report.py)
+                out.write(f"{name}_report.html", report_html(db, dataset["id"], stats).encode(), "report")
         result.files = {role: target / rel for role, rel in out.files.items()}
         result.counts = {key: len(part) for key, part in out.parts.items()}
     return result
@@ -145,7 +149,7 @@ def export_dataset(name_or_id: str, db: Database, *, fmt: str | None = None,
 def own_files(name: str) -> frozenset[str]:
     """The file names of a dataset's own set in <name>/ (replaced, never carried over)."""
     return frozenset({f"{name}.jsonl", f"{name}_train.jsonl", f"{name}_validation.jsonl",
-                      f"{name}_metadata.csv", f"{name}_stats.json"})
+                      f"{name}_metadata.csv", f"{name}_stats.json", f"{name}_report.html"})
 
 
 def _write(out: writers.ExportSet, chosen: str, dataset: dict, examples: list[Example],
@@ -257,9 +261,8 @@ def metadata_csv(examples: list[Example]) -> bytes:
     return handle.getvalue().encode("utf-8")
 
 
-def _stats_json(db: Database, dataset_id: str, result: ExportResult,
-                out: writers.ExportSet) -> bytes:
-    stats = dataset_stats(db, dataset_id)
+def _stats_json(stats: dict[str, Any], result: ExportResult, out: writers.ExportSet) -> bytes:
+    stats = {**stats}
     stats["export"] = {"format": result.fmt, "counts": {k: len(v) for k, v in out.parts.items()},
                        "files": {k: p.name for k, p in out.files.items()},
                        "checked_against": result.target, "validation": result.validation}

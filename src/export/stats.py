@@ -1,5 +1,6 @@
-"""Statistics of a stored dataset: counts, tokens (with a histogram), sources, keywords, quality,
-cost and coverage of the source files, as plain data (`cli/render.py` draws them)."""
+"""Statistics of a stored dataset: counts, tokens (with a histogram and the target's limit), sources,
+keywords, quality (scores, faithfulness, the judge, diversity, contamination: figures.py), cost and
+coverage of the source files, as plain data (`cli/render.py` and `report.py` draw them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
+from src.export.figures import quality_figures
 from src.models import CoverageRow
 from src.persistence.sqlite_client import Database
 
@@ -19,25 +21,30 @@ _ROW_COLUMNS = ("id, token_length, topic_keywords, source_file, split, status, r
 
 
 def dataset_stats(db: Database, name: str) -> dict[str, Any]:
-    """Everything `stats` shows about one dataset (name or id), as plain JSON-ready data."""
+    """Everything `stats` shows about one dataset (name or id), as plain JSON-ready data: the one
+    function the stats JSON, the HTML report and the dataset card take their figures from."""
     ds = db.get_dataset(name)
     rows = db.sample_rows(ds["id"], _ROW_COLUMNS)
     accepted = [r for r in rows if r["status"] == "accepted"]
     rejected = [r for r in rows if r["status"] != "accepted"]
     report = json.loads(ds.get("split_report") or "{}")
     report.pop("distribution", None)  # recomputed below from the stored splits
+    coverage = db.coverage(ds["id"])
+    figures = quality_figures(db.load_examples(ds["id"], status=None), coverage, ds["provider"],
+                              ds["model"])
     return {
         "dataset": {k: ds[k] for k in ("id", "name", "provider", "model", "mode", "created_at",
                                        "updated_at")},
         "counts": _counts(accepted, rejected),
-        "tokens": token_summary([r["token_length"] or 0 for r in accepted]),
+        "tokens": {**token_summary([r["token_length"] or 0 for r in accepted]),
+                   **figures.pop("token_limit")},
         "by_source": _breakdown(accepted, _source),
         "by_keyword": _breakdown(accepted, _first_keyword),
         "quality": {"accepted_means": db.score_means(ds["id"], "accepted"),
                     "rejected_means": db.score_means(ds["id"], "rejected"),
-                    "rejection_reasons": _reasons(rejected)},
-        "cost": _cost(db.run_totals(ds["id"]), len(accepted)),
-        "coverage": coverage_by_source(db.coverage(ds["id"]), rows),
+                    "rejection_reasons": _reasons(rejected), **figures},
+        "cost": {**_cost(db.run_totals(ds["id"]), len(accepted)), "per_run": db.runs(ds["id"])},
+        "coverage": coverage_by_source(coverage, rows),
         "split": report,
     }
 

@@ -415,6 +415,13 @@ class Database:
             "COALESCE(SUM(cost_usd),0.0) AS cost_usd FROM runs WHERE dataset_id = ?",
             (dataset_id,)).fetchone()
 
+    def runs(self, dataset_id: str) -> list[dict]:
+        """Every run of a dataset, oldest first: when, status, requests and cost."""
+        return self.conn.execute(
+            "SELECT id, started_at, finished_at, status, requests, input_tokens, output_tokens, "
+            "cost_usd FROM runs WHERE dataset_id = ? ORDER BY started_at, rowid",
+            (dataset_id,)).fetchall()
+
     def record_failure(self, run_id: str, item: str, category: str, message: str) -> None:
         self.conn.execute("INSERT INTO failures (run_id, item, category, message) "
                           "VALUES (?, ?, ?, ?)", (run_id, item, category, message))

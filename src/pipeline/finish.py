@@ -93,7 +93,8 @@ def finish_dataset(processor: Processor) -> RunResult:
     name = processor.name
     exported = export_dataset(name, db, fmt=config.output.format,
                               include_csv=config.output.include_csv,
-                              include_stats=config.output.include_stats)
+                              include_stats=config.output.include_stats,
+                              include_report=config.output.include_report)
     files = {k: str(v) for k, v in exported.files.items()}
     report = error_analysis.analyze(everything)
     files["errors"] = str(write_errors_report(report, errors_path(name)))

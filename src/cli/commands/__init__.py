@@ -12,6 +12,7 @@ from src.cli.commands import (
                               list_datasets,
                               models,
                               push,
+                              report,
                               restore,
                               stats,
                               tokens,
@@ -30,4 +31,5 @@ COMMANDS = {
     "models": models,
     "restore": restore,
     "push": push,
+    "report": report,
 }
