@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from src.config import agent_choice
 from src.pipeline.plan import Plan
 from src.pipeline.result import RunResult
@@ -45,6 +47,9 @@ def describe_result(result: RunResult) -> list[str]:
     reasons = result.summary.get("rejected_by_reason") or {}
     if reasons:
         lines.append("Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
+    if reasons.get("contaminated"):
+        lines.append(f"{reasons['contaminated']} sample(s) overlap your evaluation sets and were left "
+                     "out; each is listed in the report and by analyze-errors.")
     if result.failures:
         lines.append("Failed work items: " + ", ".join(f"{k} {v}"
                                                       for k, v in result.failures.items()))
@@ -54,6 +59,8 @@ def describe_result(result: RunResult) -> list[str]:
     lines += [f"Warning: {w}" for w in result.warnings]
     lines.append("Files:")
     lines += [f"  {kind}: {path}" for kind, path in result.files.items()]
+    if "report" in result.files:
+        lines.append(f"Report (charts, claims, judge, diversity): {Path(result.files['report']).as_uri()}")
     lines.append(f"Next: `python -m src.main stats {result.name}` for statistics, "
                  f"`python -m src.main analyze-errors {result.name}` for the rejects.")
     return lines

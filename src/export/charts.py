@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 COLORS = {"accepted": "#2f9e44", "rejected": "#e03131", "train": "#1971c2", "validation": "#f08c00",
           "limit": "#c2255c", "neutral": "#868e96", "cost": "#6741d9"}
 STYLE: Any = {"svg.fonttype": "none", "svg.hashsalt": "dataset-builder", "font.size": 9,
+               "text.parse_math": False,  # "$0.03" is money, not mathtext
          "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 10}
 SCORE_NAMES = ("overall", "extractive", "detail", "domain", "faithfulness", "judge")
 MAX_BARS = 15  # sources, reasons or labels shown per chart (the largest)
@@ -148,7 +149,8 @@ def coverage_chart(coverage: dict[str, dict[str, Any]]) -> str:
             ax.text(v["accepted"] + v["rejected"], row, f"  {v['chunks_used']}/{v['chunks']} sections used",
                     va="center", color=COLORS["neutral"])
     ax.set_xlabel("samples")
-    ax.legend(loc="lower right", frameon=False)
+    ax.set_xlim(0, max(v["accepted"] + v["rejected"] for _, v in items) * 1.6)  # room for the notes
+    ax.legend(loc="upper right", frameon=False)
     return _svg(fig)
 
 

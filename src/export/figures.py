@@ -103,12 +103,13 @@ def sample_view(example: Example) -> dict[str, Any]:
 
 
 def worst_samples(examples: list[Example]) -> dict[str, list[dict[str, Any]]]:
-    """The weakest accepted samples (least faithful, then lowest overall) and rejected samples
-    with unsupported claims, for a person to look at."""
+    """The weakest accepted samples (least faithful, then lowest judge and overall scores) and
+    rejected samples with unsupported claims (whatever rejected them), for a person to look at."""
     def rank(e: Example) -> tuple:
         return (e.scores.get("faithfulness", 1.0), e.scores.get("judge", 1.0),
                 e.scores.get("overall", 1.0), e.id)
     accepted = sorted((e for e in examples if not e.reasons), key=rank)[:WORST]
-    unsupported = sorted((e for e in examples if "unsupported_claims" in e.reasons), key=rank)
+    unsupported = sorted((e for e in examples if e.reasons and any(c.status == "unsupported"
+                                                                   for c in e.claims)), key=rank)
     return {"accepted": [sample_view(e) for e in accepted],
             "rejected": [sample_view(e) for e in unsupported[:WORST_REJECTED]]}

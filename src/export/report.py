@@ -82,7 +82,7 @@ def _page(stats: dict[str, Any], worst: dict[str, list[dict]]) -> str:
             _judge(stats["quality"]["judge"]), _diversity(stats["quality"]["diversity"]),
             _contamination(stats["quality"]["contamination"]),
             _samples("Weakest accepted samples", worst["accepted"]),
-            _samples("Rejected for unsupported claims", worst["rejected"]),
+            _samples("Rejected samples with unsupported claims", worst["rejected"]),
             "<footer>One self-contained file: nothing is loaded from anywhere. "
             "<span id=drawn></span></footer>"]
     return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"

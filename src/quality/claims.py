@@ -47,7 +47,7 @@ MAX_CLAIMS = 40  # a very long answer: the first 40 claims are checked
 CANDIDATES = 3  # best-matching source sentences around which windows are compared
 _CLAUSE_BREAK = re.compile(r"\s*;\s+|,\s+(?:and|but|while|whereas|so|yet|where|which|although|though)\s+"
                            r"|\s+[-–—]\s+", re.I)
-_LIST_MARK = re.compile(r"^(?:[-*•]|\d{1,2}[.)]|[a-z][.)])\s+|^#+\s+")
+_LIST_MARK = re.compile(r"(?:[-*•]|\d{1,2}[.)]|[a-z][.)])\s+|#+\s+")  # match() anchors it
 
 
 def split_claims(answer: str) -> list[tuple[int, int]]:
@@ -58,7 +58,9 @@ def split_claims(answer: str) -> list[tuple[int, int]]:
         start = mark.end() if mark else start
         if answer[start:end].rstrip().endswith("?"):
             continue  # a question asks, it does not claim
-        claims += [span for span in _clauses(answer, start, end) if _is_claim(answer[span[0]:span[1]])]
+        least = 1 if mark else MIN_CLAIM_WORDS  # a list item ("2. A passport.") claims in few words
+        claims += [span for span in _clauses(answer, start, end)
+                   if _is_claim(answer[span[0]:span[1]], least)]
     return claims[:MAX_CLAIMS]
 
 
@@ -78,11 +80,11 @@ def _words(text: str) -> int:
     return len(content_words(tokenize(text)))
 
 
-def _is_claim(text: str) -> bool:
+def _is_claim(text: str, least: int) -> bool:
     words = _words(text)
     if text.rstrip().endswith(":") and words < 4:
         return False  # "Here are the steps:" introduces claims, it makes none
-    return words >= MIN_CLAIM_WORDS or (words >= 1 and any(c.isdigit() for c in text))
+    return words >= least or (words >= 1 and any(c.isdigit() for c in text))
 
 
 @dataclass

@@ -142,8 +142,11 @@ def pieces(text: str) -> list[tuple[int, int]]:
 
 
 def _abbreviation_before(text: str, dot: int) -> bool:
+    """The dot ends an abbreviation, an initial or a list number ("2. A passport"), not a sentence."""
     words = text[max(0, dot - 7):dot].split()
     word = words[-1].lower() if words else ""
+    if len(word) <= 2 and word.isdigit():
+        return dot - len(word) == 0 or text[dot - len(word) - 1] == "\n"
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
