@@ -25,10 +25,10 @@ SCORE_NAMES = ("overall", "extractive", "detail", "domain", "faithfulness", "jud
 MAX_BARS = 15  # sources, reasons or labels shown per chart (the largest)
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
     from matplotlib.figure import Figure  # heavy: only drawing the report needs it
 
-    return Figure(figsize=(width, height), dpi=96, layout="constrained")
+    return Figure(figsize=(width, height), dpi=96, layout=layout)
 
 
 def _svg(fig: Figure) -> str:
@@ -41,6 +41,11 @@ def _empty(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=COLORS["neutral"])
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def _legend(ax: Axes, loc: str) -> None:
+    if ax.get_legend_handles_labels()[0]:  # nothing drawn (all empty): no legend, no warning
+        ax.legend(loc=loc, frameon=False)
 
 
 def _short(label: str, width: int = 28) -> str:
@@ -71,7 +76,8 @@ def tokens_chart(tokens: dict[str, Any]) -> str:
 
 def scores_chart(distributions: dict[str, dict]) -> str:
     """A histogram per score, accepted and rejected samples stacked."""
-    fig = _figure(7.2, 4.2)
+    fig = _figure(7.2, 4.2, layout=None)  # fixed spacing: a constrained layout of 6 plots is slow
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.07, top=0.94, wspace=0.28, hspace=0.45)
     axes = fig.subplots(2, 3).flatten()
     for ax, name in zip(axes, SCORE_NAMES):
         accepted = distributions["accepted"].get(name, {})
@@ -89,7 +95,7 @@ def scores_chart(distributions: dict[str, dict]) -> str:
                label="rejected")
         ax.set_xlim(0, 1)
         ax.set_title(name)
-    axes[0].legend(loc="upper left", frameon=False)
+    _legend(axes[0], "upper left")
     return _svg(fig)
 
 
@@ -130,7 +136,7 @@ def split_chart(by_source: dict[str, dict[str, int]]) -> str:
                        ("unsplit", [v["samples"] - v["train"] - v["validation"] for _, v in items],
                         COLORS["neutral"])])
     ax.set_xlabel("accepted samples")
-    ax.legend(loc="lower right", frameon=False)
+    _legend(ax, "lower right")
     return _svg(fig)
 
 
@@ -150,7 +156,7 @@ def coverage_chart(coverage: dict[str, dict[str, Any]]) -> str:
                     va="center", color=COLORS["neutral"])
     ax.set_xlabel("samples")
     ax.set_xlim(0, max(v["accepted"] + v["rejected"] for _, v in items) * 1.6)  # room for the notes
-    ax.legend(loc="upper right", frameon=False)
+    _legend(ax, "upper right")
     return _svg(fig)
 
 
