@@ -48,7 +48,8 @@ def test_split_dataset_exports_train_validation_csv_and_stats() -> None:
     assert result.folder == folder.resolve()
     assert {k: p.name for k, p in result.files.items()} == {
         "train": "handbook_train.jsonl", "validation": "handbook_validation.jsonl",
-        "csv": "handbook_metadata.csv", "stats": "handbook_stats.json"}
+        "csv": "handbook_metadata.csv", "stats": "handbook_stats.json",
+        "report": "handbook_report.html"}
     train, validation = lines(result.files["train"]), lines(result.files["validation"])
     assert (len(train), len(validation)) == (16, 4) == (result.counts["train"],
                                                         result.counts["validation"])
