@@ -138,3 +138,14 @@ def test_report_renders_every_chart_in_headless_chromium(dataset: dict, tmp_path
     keep = os.environ.get("REPORT_SCREENSHOT")
     if keep:  # to look at it: REPORT_SCREENSHOT=/tmp/report.png pytest tests/test_report.py
         shutil.copy(shot, keep)
+
+
+def test_dataset_card_carries_the_same_quality_figures(dataset: dict) -> None:
+    code, out = run_cli("stats", "rep", "--json")
+    quality = json.loads(out)["quality"]
+    code, out = run_cli("export", "rep", "--format", "hf", "--json")
+    assert code == 0, out
+    card = next((output_root() / "rep" / "hf").rglob("README.md")).read_text(encoding="utf-8")
+    assert (f"| mean faithfulness (share of claims the source supports) | "
+            f"{quality['faithfulness']['mean']} |") in card
+    assert f"| LLM judge agrees with the offline checks | {quality['judge']['agreement']} |" in card

@@ -89,10 +89,27 @@ def figures(stats: dict[str, Any]) -> list[tuple[str, str]]:
             ("source files", len(stats.get("by_source", {})) or None)]
     means = (stats.get("quality") or {}).get("accepted_means") or {}
     rows += [(f"mean {name} score", value) for name, value in sorted(means.items())]
+    rows += quality_rows(stats.get("quality") or {})
     cost = (stats.get("cost") or {}).get("cost_usd")
     rows += [("generation cost (USD)", cost)] if cost else []
     return [(label, f"{value:,}" if isinstance(value, int) else str(value))
             for label, value in rows if value is not None]
+
+
+def quality_rows(quality: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The report's headline quality figures (export/figures.py), as card rows."""
+    faith, judge = quality.get("faithfulness") or {}, quality.get("judge") or {}
+    div = quality.get("diversity") or {}
+    rows: list[tuple[str, Any]] = [
+        ("mean faithfulness (share of claims the source supports)", faith.get("mean")),
+        ("samples with every claim supported", faith.get("fully_supported_share")),
+        ("samples judged by an LLM against their source", judge.get("judged") or None),
+        ("LLM judge agrees with the offline checks", judge.get("agreement")),
+        ("rejected as overlapping evaluation sets",
+         (quality.get("contamination") or {}).get("contaminated")),
+        ("question self-similarity (0 = varied)", (div.get("questions") or {}).get("self_similarity")),
+        ("diversity or coverage flags", len(div["flags"]) if "flags" in div else None)]
+    return rows
 
 
 def _body(dataset: dict, stats: dict[str, Any], config: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ SCORE_NAMES = ("overall", "extractive", "detail", "domain", "faithfulness", "jud
 MAX_BARS = 15  # sources, reasons or labels shown per chart (the largest)
 
 
-def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+def _figure(width: float, height: float, layout: Any = "constrained") -> Figure:
     from matplotlib.figure import Figure  # heavy: only drawing the report needs it
 
     return Figure(figsize=(width, height), dpi=96, layout=layout)
@@ -43,7 +43,7 @@ def _empty(ax: Axes, message: str) -> None:
     ax.set_yticks([])
 
 
-def _legend(ax: Axes, loc: str) -> None:
+def _legend(ax: Axes, loc: Any) -> None:
     if ax.get_legend_handles_labels()[0]:  # nothing drawn (all empty): no legend, no warning
         ax.legend(loc=loc, frameon=False)
 

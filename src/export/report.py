@@ -17,8 +17,9 @@ from typing import Any
 
 from src.export.charts import charts
 from src.export.figures import worst_samples
-from src.export.paths import StagedFiles, dataset_dir, safe_output_name
+from src.export.paths import dataset_dir, safe_output_name
 from src.export.stats import dataset_stats
+from src.persistence.files import write_text_atomic
 from src.persistence.sqlite_client import Database
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -59,9 +60,7 @@ def write_report(db: Database, name: str, out_dir: Path | None = None) -> Path:
     """Write the report of a stored dataset (whole or not at all); returns its path."""
     dataset = db.get_dataset(name)
     path = report_path(dataset["name"], out_dir)
-    with StagedFiles() as staged, staged.open(path) as handle:
-        handle.write(report_html(db, dataset["id"]))
-    return path
+    return write_text_atomic(path, report_html(db, dataset["id"]))
 
 
 def report_html(db: Database, name: str, stats: dict[str, Any] | None = None) -> str:
