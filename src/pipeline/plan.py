@@ -167,6 +167,8 @@ def keep_all(plan: Plan) -> None:
     if plan.estimate is not None:
         plan.estimate = estimate_cost(plan)
     plan.size_cap = size_cap(plan)
+
+
 def eval_sets(config: Config, messages: list[str]) -> EvalSets | None:
     """The evaluation sets to decontaminate against, read before anything is paid for."""
     if not config.quality.decontaminate:
