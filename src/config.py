@@ -181,6 +181,35 @@ class SystemConfig:
 
 
 @dataclass
+class AmazonTrainConfig:
+    role_arn: str = ""  # IAM role Bedrock assumes to read the data and write the model
+    s3_bucket: str = ""  # "bucket" or "s3://bucket/prefix": where the JSONL is uploaded
+    region: str = "us-east-1"  # Nova customization runs in us-east-1
+
+
+@dataclass
+class GoogleTrainConfig:
+    project: str = ""  # Google Cloud project id (else GOOGLE_CLOUD_PROJECT)
+    location: str = "us-central1"
+    gcs_bucket: str = ""  # "bucket" or "gs://bucket/prefix": where the JSONL is uploaded
+
+
+@dataclass
+class FireworksTrainConfig:
+    account_id: str = ""  # else FIREWORKS_ACCOUNT_ID
+
+
+@dataclass
+class TrainConfig:
+    """`train`: where each provider's files go (never credentials: those come from .env)."""
+
+    poll_seconds: float = _opt(30.0, min=0.01, max=3600)  # --wait and the menu follow at this pace
+    amazon: AmazonTrainConfig = field(default_factory=AmazonTrainConfig)
+    google: GoogleTrainConfig = field(default_factory=GoogleTrainConfig)
+    fireworks: FireworksTrainConfig = field(default_factory=FireworksTrainConfig)
+
+
+@dataclass
 class Config:
     provider: str = _opt("mistral", choices=TARGET_PROVIDERS)
     model: str = "open-mistral-7b"
@@ -196,6 +225,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     system: SystemConfig = field(default_factory=SystemConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
     source_path: str = field(default="", metadata={"internal": True})
 
     def to_dict(self) -> dict:

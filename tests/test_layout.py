@@ -16,7 +16,7 @@ LAYERS = [
     {"src.logs", "src.ingest", "src.detect", "src.targets", "src.persistence"},
     {"src.quality", "src.providers"},
     {"src.agents", "src.export"},
-    {"src.pipeline"},
+    {"src.pipeline", "src.training"},  # training: upload + jobs; uses export/ and targets/
     {"src.cli"},
     {"src.main"},
 ]

@@ -100,7 +100,7 @@ def test_exit_entry_and_end_of_input_leave_cleanly(monkeypatch, capsys, config_f
 
 def test_bad_choices_are_asked_again(monkeypatch, capsys, config_file):
     _, err, script = drive(monkeypatch, capsys, ["0", "x", "99", "", "6"], config_file)
-    assert err.count("Error: enter a number from 1 to 11") == 4
+    assert err.count(f"Error: enter a number from 1 to {len(menu.ENTRIES)}") == 4
     assert len(script.prompts) == 5
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from src.agents.free_agent import load_free_prompt, save_free_prompt
-from src.cli import console, prompts, reports
+from src.cli import console, prompts, reports, training
 from src.cli import settings_editor as editor
 from src.cli.commands import list_datasets as list_command
 from src.cli.prompts import Cancelled
@@ -336,6 +336,13 @@ def preview_inputs(s: Session) -> None:
     console.info(f"{read} file(s) readable, {skipped} skipped.")
 
 
+def train(s: Session) -> None:
+    """Train a model: a dataset's jobs; confirm, upload and start one; follow or cancel it."""
+    name = _choose_dataset("Train a model on which dataset?")
+    if name is not None:
+        training.train_menu(s.config, name)
+
+
 # ---------------------------------------------------------------- 5. Settings
 
 def settings(s: Session) -> None:
@@ -355,6 +362,7 @@ ENTRIES: list[tuple[str, Action | None]] = [
     ("Exit", None), ("Validate a JSONL file", validate_file),
     ("Analyze errors of a dataset", analyze_errors), ("List datasets", list_datasets),
     ("Restore a database backup", restore_backup), ("Process input files (preview)", preview_inputs),
+    ("Train a model (fine-tuning job on the provider)", train),
 ]
 
 

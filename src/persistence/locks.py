@@ -148,3 +148,14 @@ def database_lock(purpose: str) -> Iterator[None]:
                + ". Wait for it to finish (or stop it), then {purpose} again.")
     with _lock(DATABASE, fcntl.LOCK_EX, purpose, message.replace("{purpose}", purpose)):
         yield
+
+
+@contextmanager
+def train_lock(name: str) -> Iterator[None]:
+    """One `train` of dataset `name` at a time (upload and job creation); exports are not held up."""
+    with _lock(DATABASE, fcntl.LOCK_SH, "train",
+               "The database is being restored by {holder}: run again when it has finished."), \
+            _lock(f"train-{name}", fcntl.LOCK_EX, "train",
+                  f"Dataset {name!r} is being sent for training by {{holder}}: wait for it to "
+                  "finish, then run train again (it reports the job it created)."):
+        yield

@@ -109,7 +109,45 @@ _M002_COVERAGE_SPLIT = ("coverage tokens, split report, lookup indexes", """
     CREATE INDEX idx_coverage_source ON chunk_coverage(dataset_id, source_file);
     """)
 
-MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT]
+_M003_TRAIN_JOBS = ("train: uploaded files and fine-tuning jobs", """
+    CREATE TABLE train_uploads (
+        provider TEXT NOT NULL,
+        destination TEXT NOT NULL,  -- where it went: base URL, account, bucket (no credentials)
+        sha256 TEXT NOT NULL,       -- of the uploaded bytes
+        file_ref TEXT NOT NULL,     -- file id, dataset name, gs:// or s3:// URI
+        bytes INTEGER,
+        filename TEXT,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        PRIMARY KEY (provider, destination, sha256)
+    );
+    CREATE TABLE train_jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_key TEXT NOT NULL,      -- hash of dataset, target, settings and file contents
+        dataset_id TEXT REFERENCES datasets(id) ON DELETE SET NULL,
+        dataset_name TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,        -- catalog model
+        job_model TEXT NOT NULL,    -- the base-model id sent to the job API
+        settings TEXT DEFAULT '{}', -- JSON: epochs, suffix
+        destination TEXT DEFAULT '',
+        files TEXT DEFAULT '{}',    -- JSON: role -> file ref
+        job_id TEXT DEFAULT '',     -- the provider's id; '' while the job is being created
+        status TEXT DEFAULT 'creating',  -- the provider's own word
+        state TEXT DEFAULT 'creating',   -- creating|queued|running|cancelling|succeeded|failed|cancelled
+        fine_tuned_model TEXT,
+        error TEXT,
+        examples INTEGER DEFAULT 0,
+        tokens INTEGER DEFAULT 0,
+        cost_estimate_usd REAL,
+        cost_note TEXT DEFAULT '',
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE INDEX idx_train_jobs_key ON train_jobs(run_key);
+    CREATE INDEX idx_train_jobs_name ON train_jobs(dataset_name);
+    """)
+
+MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT, _M003_TRAIN_JOBS]
 
 _INSERT_SAMPLE = ("INSERT OR REPLACE INTO samples (id, dataset_id, content, token_length, "
                   "topic_keywords, source_file, split, status, reasons, scores, metadata) "

@@ -16,6 +16,7 @@ from src.cli.commands import (
                               restore,
                               stats,
                               tokens,
+                              train,
                               validate,
 )
 
@@ -32,4 +33,5 @@ COMMANDS = {
     "restore": restore,
     "push": push,
     "report": report,
+    "train": train,
 }
