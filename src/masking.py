@@ -1,8 +1,8 @@
 """Secrets kept out of everything we print, log or store: one place that knows what a secret is.
 
 Secrets live only in the environment (`.env` is loaded into it). Any value of a variable named
-*_API_KEY, *_TOKEN or *_SECRET (6 characters or more) is masked wherever text leaves the process;
-user:password parts of URLs are masked too.
+*_API_KEY, *_TOKEN, *_SECRET or an AWS key pair (*_ACCESS_KEY_ID, *_SECRET_ACCESS_KEY; 6 characters
+or more) is masked wherever text leaves the process; user:password parts of URLs are masked too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
-SECRET_NAME_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
+SECRET_NAME_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_ACCESS_KEY_ID", "_SECRET_ACCESS_KEY")
 SECRET_KEY_SUFFIXES = ("_key", "_token", "_secret", "password")  # config keys never stored
 MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
 

@@ -84,6 +84,7 @@ class FireworksFake(FakeAPI):
         return 200, {}, {}
 
 
+VERTEX_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")
 V = r"/v1beta1/(projects/[^/]+/locations/[^/]+)"
 
 
@@ -97,7 +98,7 @@ class VertexFake(FakeAPI):
 
     def do_create_job(self, req: Request, parent: str) -> Reply:
         body = req.json()
-        if not body["baseModel"].startswith("gemini-"):
+        if body["baseModel"] not in VERTEX_MODELS:
             return 400, {"error": {"code": 400, "message": "Base model is not supported for "
                                    "tuning", "status": "INVALID_ARGUMENT"}}, {}
         job_id = str(100 + len(self.jobs))

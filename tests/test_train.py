@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -16,44 +15,19 @@ from src.config import db_path
 from src.main import main
 from src.persistence.sqlite_client import Database
 from tests.export_helpers import examples, store
-from tests.train_helpers import (
-    CLEARED,
+from tests.train_helpers import (  # noqa: F401 - the fixtures `cfg` and `at`
     KEYS,
     PROVIDERS,
-    Site,
+    at_fixture,
+    cfg_fixture,
     exported,
-    loopback_guard,
     site,
-    write_config,
 )
 
 MODELS = {"openai": "ft:gpt-4o-mini-2024-07-18:org-x:hb1:AbC123",
           "together": "user/Meta-Llama-3.1-8B-Instruct-Reference-hb1-1a2b",
           "fireworks": "accounts/acct1/models/hb1",
           "google": "projects/proj1/locations/us-central1/models/777@1"}
-
-
-@pytest.fixture
-def cfg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """A config for the local servers; no credential of the developer's; loopback only."""
-    refused = loopback_guard(monkeypatch)
-    for name in CLEARED:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    yield write_config(tmp_path)
-    assert not refused, f"a test tried to reach {refused}"
-
-
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch):
-    """Enter a provider's Site with its environment set."""
-    def enter(s: Site) -> Site:
-        for key, value in s.env.items():
-            monkeypatch.setenv(key, value)
-        return s
-    return enter
 
 
 def train(cfg: Path, capsys, *args: str, code: int = 0) -> dict:
@@ -158,3 +132,26 @@ def test_keys_never_reach_the_database_or_the_log(cfg, at, capsys) -> None:
     log = (db_path().parent / "logs" / "builder.log")
     text = dump + (log.read_text("utf-8") if log.exists() else "")
     assert KEYS["OPENAI_API_KEY"] not in text and "train_jobs" in dump
+
+
+def test_an_unsplit_dataset_uploads_its_one_file_as_train(cfg, at, capsys) -> None:
+    store("handbook", examples(12, split_every=None))
+    with site("fireworks") as raw:
+        s = at(raw)
+        job = train(cfg, capsys, "handbook", "--provider", "fireworks")
+        one = exported("fireworks").with_name("handbook_fireworks.jsonl")
+        assert s.uploads() == [one.read_bytes()] and list(job["files"]) == ["train"]
+        (body,) = s.creates()
+        assert "evaluationDataset" not in body and "epochs" not in body  # the provider's default
+
+
+def test_nova_2_lite_gets_no_validation_file_and_says_so(cfg, at, capsys) -> None:
+    store("handbook", examples(250))  # Nova 2 Lite needs at least 200 examples
+    with site("amazon") as raw:
+        s = at(raw)
+        job = train(cfg, capsys, "handbook", "--provider", "amazon", "--model",
+                    "amazon.nova-2-lite-v1:0:256k")
+        assert list(job["files"]) == ["train"] and len(s.uploads()) == 1
+        assert any("ignores a validation file" in n for n in job["notices"])
+        (created,) = s.creates()
+        assert "validationDataConfig" not in created and not created.get("hyperParameters")

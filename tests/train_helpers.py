@@ -8,7 +8,6 @@ lookup, and every base URL is a 127.0.0.1 server.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -170,5 +169,25 @@ SITES: dict[str, Callable[[ExitStack], Site]] = {
     "amazon": _amazon}
 
 
-def json_out(text: str) -> Any:
-    return json.loads(text)
+@pytest.fixture(name="cfg")
+def cfg_fixture(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A config for the local servers; no credential of the developer's; loopback only."""
+    refused = loopback_guard(monkeypatch)
+    for name in CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))  # no ADC of the developer
+    yield write_config(tmp_path)
+    assert not refused, f"a test tried to reach {refused}"
+
+
+@pytest.fixture(name="at")
+def at_fixture(monkeypatch: pytest.MonkeyPatch):
+    """Enter a provider's Site with its environment set."""
+    def enter(s: Site) -> Site:
+        for key, value in s.env.items():
+            monkeypatch.setenv(key, value)
+        return s
+    return enter

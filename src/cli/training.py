@@ -158,7 +158,8 @@ def _start(config: Config, dataset: str) -> None:
     provider = prompts.ask_option("Train on which provider?",
                                   [(p, prompts.provider_line(p)) for p in providers],
                                   config.provider if config.provider in TRAINERS else None)
-    models = [m.model for m in catalog.models_open_first(provider)]
+    models = [m.model for m in catalog.models_open_first(provider)
+              if catalog.status(m) in ("active", "closing")]  # the others take no new jobs
     model = models[prompts.ask_choice(f"Base model ({provider})",
                                       [prompts.model_line(provider, m) for m in models], 0)]
     with Database(db_path()) as db:

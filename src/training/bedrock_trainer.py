@@ -116,8 +116,9 @@ class BedrockTrainer(Trainer):
             "baseModelIdentifier": job.base_model, "customizationType": "FINE_TUNING",
             "clientRequestToken": job.job_name,
             "trainingDataConfig": {"s3Uri": job.files["train"]},
-            "outputDataConfig": {"s3Uri": f"s3://{bucket}/{prefix}output/{job.job_name}/"},
-            "hyperParameters": {"epochCount": str(job.epochs)} if job.epochs else {}}
+            "outputDataConfig": {"s3Uri": f"s3://{bucket}/{prefix}output/{job.job_name}/"}}
+        if job.epochs:  # Nova takes epochCount, learningRate, learningRateWarmupSteps (strings)
+            request["hyperParameters"] = {"epochCount": str(job.epochs)}
         if "validation" in job.files:
             request["validationDataConfig"] = {"validators": [{"s3Uri": job.files["validation"]}]}
         self.call("creating the model customization job",

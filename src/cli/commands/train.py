@@ -19,7 +19,6 @@ from src.config import Config, db_path, load_config
 from src.errors import DatasetNotFound, UsageError
 from src.export.exporter import find_dataset
 from src.persistence.sqlite_client import Database
-from src.training.base import TERMINAL
 from src.training.plan import plan_training
 from src.training.registry import TRAINERS
 from src.training.run import cancel_training, follow, refresh_jobs, start_training
@@ -77,7 +76,7 @@ def _start(db: Database, config: Config, args: argparse.Namespace) -> int:
         for line in describe_outcome(outcome):
             console.out(line)
     row = outcome.job
-    if args.wait and row["state"] not in TERMINAL:
+    if args.wait:  # also when it has already ended: one line says how
         try:
             row = follow(db, config, row["id"], progress_printer())
         except KeyboardInterrupt:
