@@ -9,6 +9,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from src.cli import menu
 from src.config import EXPORT_FORMATS, KEY_ENV, load_config
 from src.targets import catalog
 from tests.conftest import KEY_VARS
@@ -16,7 +17,7 @@ from tests.test_menu import needs_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-MAIN_PROMPT = "Choose 1-11: "
+MAIN_PROMPT = f"Choose 1-{len(menu.ENTRIES)}: "
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from src.config import db_path
+from src.config import db_path, output_root
 from src.errors import UsageError
 from src.main import main
 from src.masking import mask_secrets
@@ -53,6 +53,7 @@ def test_a_missing_credential_names_the_variable_before_any_upload(provider, var
         code, _, err = run(cfg, capsys, "handbook", "--provider", provider)
         assert code == 2 and variable in err and ".env" in err
         assert s.uploads() == [] and s.creates() == [] and job_rows() == []
+        assert not (output_root() / "handbook").exists()  # said before any work
 
 
 @pytest.mark.parametrize(("key", "provider"), [("role_arn", "amazon"), ("s3_bucket", "amazon"),

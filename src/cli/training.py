@@ -163,7 +163,7 @@ def _start(config: Config, dataset: str) -> None:
     model = models[prompts.ask_choice(f"Base model ({provider})",
                                       [prompts.model_line(provider, m) for m in models], 0)]
     with Database(db_path()) as db:
-        plan = plan_training(db, dataset, provider, model)
+        plan = plan_training(db, dataset, provider, model, config=config)
         for line in describe_plan(plan):
             console.info(line)
         if not prompts.confirm("Upload these files and start the job?", default=False):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from src.config import db_path
+from src.config import Config, db_path
 from src.errors import StorageError, UsageError
 from src.export.exporter import ExportResult, export_dataset, find_dataset
 from src.export.paths import safe_output_name
@@ -74,8 +74,11 @@ def pins_dir() -> Path:
 
 def plan_training(db: Database, name: str, provider: str | None = None, model: str | None = None,
                   epochs: int | None = None, suffix: str | None = None,
-                  today: date | None = None) -> TrainPlan:
-    """Check the target and settings, export and validate, pin the files; refuse what would fail."""
+                  today: date | None = None, config: Config | None = None) -> TrainPlan:
+    """Check the target and settings, export and validate, pin the files; refuse what would fail.
+
+    With `config`, the provider's credentials and settings are checked first (before the export).
+    """
     dataset = find_dataset(db, name)
     provider = provider or dataset["provider"]
     trainer = trainer_class(provider)
@@ -83,6 +86,8 @@ def plan_training(db: Database, name: str, provider: str | None = None, model: s
     spec = catalog.get_model(provider, model or default or catalog.DEFAULT_MODEL[provider])
     notices = lifecycle_notices(spec, today)
     check_settings(spec, epochs, suffix)
+    if config is not None:
+        trainer(config).check_ready()
     exported = export_dataset(dataset["name"], db, fmt=provider, model=spec.model)
     roles = upload_roles(exported, spec, notices)
     refuse_invalid(exported, roles, spec, dataset["name"])

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from src.training.base import TERMINAL, JobInfo, JobRequest, LocalFile, Trainer,
 from src.training.plan import TrainPlan
 from src.training.registry import trainer_for
 
+log = logging.getLogger("src.training")
 FILE_WORDS = ("file", "dataset", "uri", "s3://", "gs://")  # a refusal about the uploaded data
 
 
@@ -64,6 +66,7 @@ def _upload(db: Database, trainer: Trainer, file: LocalFile, outcome: TrainOutco
         return str(known["file_ref"])
     ref = trainer.upload(file)
     store.record_upload(db, trainer.provider, where, file.sha256, ref, file.size, file.filename)
+    log.info("train: uploaded %s (%d bytes) to %s as %s", file.filename, file.size, where, ref)
     outcome.uploaded.append(file.role)
     return ref
 
@@ -91,6 +94,9 @@ def _create(db: Database, trainer: Trainer, plan: TrainPlan, refs: dict[str, str
             store.delete_job(db, row_id)
             raise _refused(db, trainer, plan, outcome, exc) from None
     _record(db, row_id, info)
+    log.info("train: job %s %s on %s for %s (%s)", info.job_id,
+             "found" if outcome.recovered else "created", plan.provider, plan.dataset_name,
+             plan.spec.job_model)
     return store.get_job(db, row_id)
 
 

@@ -59,17 +59,19 @@ class TogetherTrainer(Trainer):
         return str(uploaded.id)
 
     def create_job(self, job: JobRequest) -> JobInfo:
-        epochs = job.epochs or self.default_epochs
+        common: dict[str, Any] = {"training_file": job.files["train"], "model": job.base_model,
+                                  "n_epochs": job.epochs or self.default_epochs,
+                                  "n_evals": 1 if "validation" in job.files else 0}
+        if "validation" in job.files:  # one evaluation at the end, on the validation split
+            common["validation_file"] = job.files["validation"]
         estimate = self.call("estimating the price", self.client().fine_tuning.estimate_price,
-                             training_file=job.files["train"], model=job.base_model,
-                             n_epochs=epochs, n_evals=0,
-                             training_method={"method": "sft", "train_on_inputs": "auto"})
+                             training_method={"method": "sft", "train_on_inputs": "auto"},
+                             **common)
+        # validation_file None leaves it out; the SDK's own default "" is sent as an empty string
+        validation = common.pop("validation_file", None)
         created = self.call("creating the fine-tuning job", self.client().fine_tuning.create,
-                            training_file=job.files["train"], model=job.base_model,
-                            n_epochs=epochs, lora=True, suffix=job.suffix,
-                            validation_file=job.files.get("validation"),
-                            n_evals=1 if "validation" in job.files else 0,
-                            train_on_inputs="auto")
+                            lora=True, suffix=job.suffix, train_on_inputs="auto",
+                            validation_file=validation, **common)
         info = self._info(created)
         if getattr(estimate, "estimation_available", False):
             info.cost_usd = getattr(estimate, "estimated_total_price", None)

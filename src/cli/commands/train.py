@@ -67,7 +67,8 @@ def _stored_name(db: Database, name: str) -> str:
 
 
 def _start(db: Database, config: Config, args: argparse.Namespace) -> int:
-    plan = plan_training(db, args.name, args.provider, args.model, args.epochs, args.suffix)
+    plan = plan_training(db, args.name, args.provider, args.model, args.epochs, args.suffix,
+                         config=config)
     if not args.json:
         for line in describe_plan(plan):
             console.info(line)
