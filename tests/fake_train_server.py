@@ -3,8 +3,8 @@
 Stdlib ThreadingHTTPServer on 127.0.0.1:0, one per provider, speaking the wire format the pinned
 SDKs send (recorded in /work/notes/train_apis.md). Each records every request, keeps uploaded
 bytes, and walks a job through the provider's states, one step per read. Faults: `fail[route]`
-answers with an error; `hang` holds a route's requests unanswered (the kill tests); with
-`create_then_hang` a create makes the job, then never answers.
+answers with an error (`fail_once`: the next request only); `hang` holds a route's requests
+unanswered (the kill tests); with `create_then_hang` a create makes the job, then never answers.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class FakeAPI:
     files: dict[str, bytes] = field(default_factory=dict)  # provider file ref -> uploaded bytes
     jobs: dict[str, dict] = field(default_factory=dict)
     fail: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    fail_once: dict[str, tuple[int, Any]] = field(default_factory=dict)  # the next request only
     hang: set[str] = field(default_factory=set)
     create_then_hang: bool = False
     outcome: str = "success"  # or "failure": how jobs end
@@ -126,8 +127,8 @@ def _handler(api: FakeAPI) -> type[BaseHTTPRequestHandler]:
             if name in api.hang:
                 api._released.wait()  # never answered; the server's shutdown lets it go
                 return None
-            if name in api.fail:
-                status, reply = api.fail[name]
+            if name in api.fail or name in api.fail_once:
+                status, reply = api.fail_once.pop(name, None) or api.fail[name]
                 return self._send(status, reply, {})
             status, reply, headers = api.dispatch(req, match)
             if api.create_then_hang and name == "create_job":

@@ -158,6 +158,18 @@ def test_wait_follows_the_job_to_its_end(provider, cfg, at, capsys) -> None:
             watcher.join()
 
 
+def test_wait_rides_out_a_status_read_the_provider_does_not_answer(cfg, at, capsys) -> None:
+    store("handbook", examples(24))
+    with site("openai") as raw:
+        s = at(raw)
+        assert run(cfg, capsys, "handbook")[0] == 0
+        s.fake.fail_once["get_job"] = (503, {"error": {"message": "upstream busy"}})
+        code, out, err = run(cfg, capsys, "handbook", "--wait")  # the same job: followed
+        assert code == 0 and "status not read this time: OpenAI failed while reading the job " \
+            "(503" in err and "succeeded: fine-tuned model" in out
+        assert len(s.fake.jobs) == 1
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_cancel_stops_the_running_job(provider, cfg, at, capsys) -> None:
     store("handbook", examples(24))

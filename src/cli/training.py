@@ -93,6 +93,8 @@ def status_table(rows: list[dict]) -> str:
 def progress_line(row: dict, started: float) -> str:
     elapsed = int(time.monotonic() - started)
     progress = f" {row['progress']}" if row.get("progress") else ""
+    if row.get("live_error"):
+        progress += f" (status not read this time: {row['live_error']})"
     return (f"[{datetime.now():%H:%M:%S} +{elapsed // 60}m{elapsed % 60:02d}s] {row['job_id']} "
             f"on {row['provider']}: {row['state']}{progress}")
 

@@ -135,7 +135,10 @@ class Trainer:
         return key
 
     def base_url(self) -> str | None:
-        return os.environ.get(self.base_url_env) or None if self.base_url_env else None
+        """The server the provider's variable points at (None: the SDK's default)."""
+        if not self.base_url_env:
+            return None
+        return os.environ.get(self.base_url_env) or None
 
     def state_of(self, status: str | None) -> str:
         """Our state for the provider's status word (an unknown word counts as still running)."""
@@ -150,8 +153,31 @@ class Trainer:
 
     def status_failure(self, status: int | None, message: str, doing: str,
                        code: str = "") -> BuilderError:
-        """The one wording of a provider failure, by HTTP status (None: never reached)."""
-        return provider_failure(self, status, message, doing, code)
+        """Quota, auth, not found, rejected, server trouble or no connection, each said once
+        (`status` None: the provider was never reached)."""
+        label, what = self.label, short(message) or "no message"
+        detail = f"{status}{' ' + code if code else ''}: {what}" if status else what
+        if status in (401, 403):
+            where = (f"check {self.key_env} in .env ({self.key_help})" if self.key_env
+                     else self.key_help)
+            return AuthError(f"{label} refused the credentials while {doing} ({detail}): {where}.")
+        if status == 429 or any(w in code.lower() for w in ("quota", "exhausted")):
+            return RateLimited(f"{label} refused {doing}: quota or rate limit ({detail}). Wait, or "
+                               "raise the quota or billing limit, then run train again (files "
+                               "already uploaded are reused).")
+        if status == 404:
+            return ProviderError(f"{label} could not find what {doing} needs ({detail}). Check "
+                                 f"--model (see `python -m src.main models --provider "
+                                 f"{self.provider}`) and the account settings.")
+        if status is not None and status < 500:
+            return ProviderError(f"{label} rejected {doing} ({detail}).")
+        if status is not None:
+            return ProviderUnavailable(f"{label} failed while {doing} ({detail}). Run train "
+                                       "again later: it resumes where it stopped.")
+        env = f" or {self.base_url_env}" if self.base_url_env else ""
+        return ProviderUnavailable(f"Could not reach {label} while {doing} ({what}). Check the "
+                                   f"network{env}, then run train again: it resumes where it "
+                                   "stopped.")
 
 
 def word(value: Any) -> str:
@@ -164,33 +190,6 @@ def short(text: Any) -> str:
     line = " ".join(str(text or "").split())
     line = mask_secrets(line)
     return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS - 1] + "…"
-
-
-def provider_failure(trainer: Trainer, status: int | None, message: str, doing: str,
-                     code: str = "") -> BuilderError:
-    """Quota, auth, not found, rejected, server trouble or no connection, each said once."""
-    label, what = trainer.label, short(message) or "no message"
-    detail = f"{status}{' ' + code if code else ''}: {what}" if status else what
-    if status in (401, 403):
-        where = (f"check {trainer.key_env} in .env ({trainer.key_help})" if trainer.key_env
-                 else trainer.key_help)
-        return AuthError(f"{label} refused the credentials while {doing} ({detail}): {where}.")
-    if status == 429 or "quota" in code.lower() or "exhausted" in code.lower():
-        return RateLimited(f"{label} refused {doing}: quota or rate limit ({detail}). Wait, or "
-                           "raise the quota or billing limit, then run train again (files "
-                           "already uploaded are reused).")
-    if status == 404:
-        return ProviderError(f"{label} could not find what {doing} needs ({detail}). Check "
-                             f"--model (see `python -m src.main models --provider "
-                             f"{trainer.provider}`) and the account settings.")
-    if status is not None and status < 500:
-        return ProviderError(f"{label} rejected {doing} ({detail}).")
-    if status is not None:
-        return ProviderUnavailable(f"{label} failed while {doing} ({detail}). Run train again "
-                                   "later: it resumes where it stopped.")
-    env = f" or {trainer.base_url_env}" if trainer.base_url_env else ""
-    return ProviderUnavailable(f"Could not reach {label} while {doing} ({what}). Check the "
-                               f"network{env}, then run train again: it resumes where it stopped.")
 
 
 def require(value: str, key: str, what: str) -> str:

@@ -25,6 +25,7 @@ from src.training.plan import TrainPlan
 from src.training.registry import trainer_for
 
 log = logging.getLogger("src.training")
+FOLLOW_MISSES = 5  # unanswered status reads in a row before --wait gives up
 FILE_WORDS = ("file", "dataset", "uri", "s3://", "gs://")  # a refusal about the uploaded data
 
 
@@ -143,15 +144,26 @@ def refresh_jobs(db: Database, config: Config, names: tuple[str, ...] = ()) -> l
 
 def follow(db: Database, config: Config, row_id: int, on_update: Callable[[dict], None],
            sleep: Callable[[float], None] = time.sleep) -> dict:
-    """Poll one job every train.poll_seconds until it ends; `on_update` sees each reading."""
-    row = store.get_job(db, row_id)
+    """Poll one job every train.poll_seconds until it ends; `on_update` sees each reading.
+
+    A reading the provider does not answer is tried again at the next poll (a few in a row at
+    most); the job goes on at the provider either way.
+    """
+    row, misses = store.get_job(db, row_id), 0
     trainer = trainer_for(row["provider"], config)
     while True:
         if row["job_id"] and row["state"] not in TERMINAL:
-            info = trainer.get_job(row["job_id"])
-            _record(db, row_id, info)
-            row = store.get_job(db, row_id)
-            row["progress"] = info.progress
+            try:
+                info = trainer.get_job(row["job_id"])
+            except ProviderUnavailable as exc:
+                misses += 1
+                if misses > FOLLOW_MISSES:
+                    raise
+                row["live_error"] = short(str(exc))
+            else:
+                misses = 0
+                _record(db, row_id, info)
+                row = {**store.get_job(db, row_id), "progress": info.progress}
         on_update(row)
         if row["state"] in TERMINAL or not row["job_id"]:
             return row
