@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ RECORD_FORMATS = (*TARGET_PROVIDERS, *OPEN_FORMATS)  # a target's native format 
 # folders for open trainers and the Hugging Face Hub (several files each, written side by side)
 BUNDLE_FORMATS = ("trl", "llamafactory", "axolotl", "parquet", "hf")
 EXPORT_FORMATS = ("native", *RECORD_FORMATS, *BUNDLE_FORMATS)
+ENGINES = ("local", "ray")
 KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in AGENT_PROVIDERS}
 BASE_URL_ENV = {p: f"{p.upper()}_BASE_URL" for p in AGENT_PROVIDERS}
 
@@ -62,6 +64,7 @@ class InputConfig:
     max_file_mb: float = _opt(200.0, min=0.001, max=100_000)
     max_zip_ratio: float = _opt(200.0, min=2, max=100_000)
     include_hidden_sheets: bool = False
+    follow_symlinks: bool = False  # read links that point outside the input folder
 
 
 @dataclass
@@ -178,6 +181,8 @@ class SystemConfig:
     rate_limit: RateLimit = field(default_factory=RateLimit)
     base_urls: dict[str, str] = field(default_factory=dict)
     backups_keep: int = _opt(5, min=0, max=1000)
+    workers: int = _opt(0, min=0, max=1024)  # processes for reading and scoring; 0: one per core
+    engine: str = _opt("local", choices=ENGINES)  # ray: spread the run over a Ray cluster
 
 
 @dataclass
@@ -363,14 +368,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     """Read config.yaml (or `path`), then apply dotted-key overrides such as {"split.ratio": 0.8}."""
     path = Path(path) if path else PROJECT_ROOT / "config.yaml"
     if path.exists():
-        try:
-            if path.stat().st_size > MAX_CONFIG_BYTES:
-                raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1000} kB; "
-                                  "this is not a config file.")
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__}). "
-                              "Check the file exists, is readable and is UTF-8 text.") from None
+        text = _read_config_text(path)
     elif path.name == "config.yaml" and path.parent == PROJECT_ROOT:
         text = ""  # no config.yaml at all: defaults
     else:
@@ -379,6 +377,30 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if overrides:
         config = apply_overrides(config, overrides)
     return config
+
+
+def _read_config_text(path: Path) -> str:
+    """The text of a config file; a FIFO or device (which would block or never end) is refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError(f"{path}: not a regular file (a pipe, socket or device): pass a "
+                                  "config file saved on disk with --config.")
+            os.set_blocking(fd, True)
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1000} kB; "
+                              "this is not a config file.")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.__class__.__name__}). "
+                          "Check the file exists, is readable and is UTF-8 text.") from None
+
+
+def worker_count(config: Config) -> int:
+    """How many processes read and score: system.workers, or one per core when it is 0."""
+    return config.system.workers or os.cpu_count() or 1
 
 
 def apply_overrides(config: Config, overrides: dict[str, Any]) -> Config:

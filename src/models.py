@@ -36,6 +36,12 @@ class Document:
     units: int = 0  # pages, sheets or slides
     unit_name: str = ""  # "pages" | "sheets" | "slides" | ""
     warnings: list[str] = field(default_factory=list)
+    # A large CSV/TSV, TXT/MD or XLSX is read in parts of bounded size, each a Document of its
+    # own: `part` counts from 0, `offset` is where this part's text starts in the whole file's
+    # text (the parts joined by a blank line), `last_part` is False while more parts follow.
+    part: int = 0
+    offset: int = 0
+    last_part: bool = True
 
 
 @dataclass

@@ -144,20 +144,43 @@ def test_memory_budget_counts_the_widest_character() -> None:
     assert wide.estimate - narrow.estimate > 3 * 1000
 
 
-def test_file_past_the_memory_budget_is_refused_by_name(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(budget, "MAX_DOCUMENT_MB", 1)  # the real limit needs a ~45 MB CSV
+def test_csv_past_the_part_size_is_read_in_parts_not_refused(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "PART_MB", 0.25)  # the real part size needs a ~10 MB CSV
+    monkeypatch.setattr(budget, "MAX_DOCUMENT_MB", 1)  # and a whole Document would be refused
     path = tmp_path / "huge.csv"
     _write_csv(path, _qa_rows(10_000))
-    with pytest.raises(InputFileError) as caught:
-        read_document(path)
-    message = str(caught.value)
-    assert "huge.csv" in message and "too large to read at once" in message
-    assert "rows" in message and "Split it into smaller files" in message
+    parts = [r for r in iter_documents([tmp_path])]
+    assert len(parts) > 4 and all(not isinstance(p, IngestFailure) for p in parts)
+    assert [p.part for p in parts] == list(range(len(parts)))  # type: ignore[union-attr]
+    assert [p.last_part for p in parts] == [False] * (len(parts) - 1) + [True]  # type: ignore[union-attr]
+    assert sum(len(p.blocks) for p in parts) == 10_001  # type: ignore[union-attr]
+    for part in parts:  # every part is bounded, and knows where it sits in the whole text
+        assert len(part.text) < 0.25 * 1048576  # type: ignore[union-attr]
+    monkeypatch.setattr(budget, "MAX_DOCUMENT_MB", 280)
+    whole = read_document(path)  # parts joined: the same text and offsets as one piece
+    monkeypatch.setattr(budget, "PART_MB", 1000)
+    single = read_document(path)
+    assert whole.text == single.text and len(whole.blocks) == len(single.blocks) == 10_001
+    assert [b.start for b in whole.blocks] == [b.start for b in single.blocks]
+    for part in parts:
+        first = part.blocks[0]  # type: ignore[union-attr]
+        at = part.offset + first.start  # type: ignore[union-attr]
+        assert single.text[at:at + len(first.text)] == first.text
+
+
+def test_file_that_cannot_stream_is_refused_by_name_saying_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "MAX_DOCUMENT_MB", 0.2)
+    document = docx.Document()
+    for i in range(3000):
+        document.add_paragraph(f"Paragraph {i} about tuition fees, visas and hostel rooms.")
+    document.save(str(tmp_path / "long.docx"))
     small = tmp_path / "small.csv"
     _write_csv(small, _qa_rows(100))
     results = list(iter_documents([tmp_path]))  # the batch goes on: one failure, one document
-    assert isinstance(results[0], IngestFailure) and results[0].path.endswith("huge.csv")
+    assert isinstance(results[0], IngestFailure) and results[0].path == "long.docx"
+    assert "too large to read" in results[0].reason and "DOCX" in results[0].reason
     assert len(results[1].blocks) == 101  # type: ignore[union-attr]
 
 

@@ -16,6 +16,7 @@ LAYERS = [
     {"src.logs", "src.ingest", "src.detect", "src.targets", "src.persistence"},
     {"src.quality", "src.providers"},
     {"src.agents", "src.export"},
+    {"src.engine"},  # runs ingest/identify/agents/scoring on a pool or Ray; the pipeline picks one
     {"src.pipeline", "src.training"},  # training: upload + jobs; uses export/ and targets/
     {"src.cli"},
     {"src.main"},

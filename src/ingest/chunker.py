@@ -1,8 +1,10 @@
 """Paragraph-preserving, token-bounded chunks of a Document for create mode.
 
 Blocks are packed whole while they fit. A block larger than the limit is split at sentence ends,
-and only a sentence larger than the limit is cut between words. Every chunk is a verbatim slice of
-`Document.text` (`text == doc.text[start:end]`) and names the location of its blocks.
+only a sentence larger than the limit is cut between words, and only a "word" larger than the
+limit (a base64 image, a long URL) between characters: no chunk is ever over the limit. Every
+chunk is a verbatim slice of `Document.text` (`text == doc.text[start:end]`) and names the
+location of its blocks.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def chunk_document(doc: Document, max_tokens: int, count_tokens: Callable[[str],
     pieces = list(_pieces(doc, budget, count_tokens))
     groups = _pack(pieces, budget)
     groups = _merge_small_tail(groups, min_tokens, budget)
+    groups = [part for group in groups for part in _within(doc, group, budget, count_tokens)]
     if len(groups) == 1 and sum(p.tokens for p in groups[0]) < min_tokens:
         return []
     chunks = []
@@ -77,16 +80,55 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def _word_runs(offset: int, text: str, max_tokens: int, count: Callable[[str], int],
                location: str) -> Iterator[_Piece]:
-    """A sentence over the limit, cut between words into runs of at most max_tokens."""
+    """A sentence over the limit, cut between words into runs of at most max_tokens; a single
+    "word" over the limit (a base64 blob, a long URL) is cut between characters."""
     words = [m.span() for m in re.finditer(r"\S+", text)]
     first = 0
     while first < len(words):
-        last = first
-        while last + 1 < len(words) and count(text[words[first][0]:words[last + 1][1]]) <= max_tokens:
-            last += 1
-        start, end = words[first][0], words[last][1]
+        start = words[first][0]
+        if count(text[start:words[first][1]]) > max_tokens:
+            yield from _char_runs(offset + start, text[start:words[first][1]], max_tokens, count,
+                                  location)
+            first += 1
+            continue
+
+        def fits(j: int, at: int = start) -> bool:
+            return count(text[at:words[j][1]]) <= max_tokens
+        last = _longest(first, len(words) - 1, fits)
+        end = words[last][1]
         yield _Piece(offset + start, offset + end, count(text[start:end]), location)
         first = last + 1
+
+
+def _char_runs(offset: int, text: str, max_tokens: int, count: Callable[[str], int],
+               location: str) -> Iterator[_Piece]:
+    """Text without spaces over the limit, cut into runs of at most max_tokens."""
+    start = 0
+    while start < len(text):
+
+        def fits(j: int, at: int = start) -> bool:
+            return count(text[at:j]) <= max_tokens
+        end = _longest(start + 1, len(text), fits)
+        yield _Piece(offset + start, offset + end, count(text[start:end]), location)
+        start = end
+
+
+def _longest(low: int, high: int, fits: Callable[[int], bool]) -> int:
+    """The largest j in [low, high] with fits(j), given fits(low) or not (then low) and that
+    fits holds up to some point and fails after it. Gallops then bisects: O(log n) checks, each
+    on a text not much longer than the answer, where growing one word at a time was quadratic."""
+    good, step = low, 1
+    while good + step <= high and fits(good + step):
+        good += step
+        step *= 2
+    bad = min(good + step, high + 1)
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if fits(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
 
 
 def _pack(pieces: list[_Piece], max_tokens: int) -> list[list[_Piece]]:
@@ -99,6 +141,17 @@ def _pack(pieces: list[_Piece], max_tokens: int) -> list[list[_Piece]]:
         groups[-1].append(piece)
         used += piece.tokens
     return groups
+
+
+def _within(doc: Document, group: list[_Piece], max_tokens: int,
+            count: Callable[[str], int]) -> list[list[_Piece]]:
+    """The group, halved until each part's own text is within max_tokens (pieces fit one by one,
+    but the separators between them count too): the hard cap on a chunk's size."""
+    if len(group) == 1 or count(doc.text[group[0].start:group[-1].end]) <= max_tokens:
+        return [group]
+    half = len(group) // 2
+    return _within(doc, group[:half], max_tokens, count) + \
+        _within(doc, group[half:], max_tokens, count)
 
 
 def _merge_small_tail(groups: list[list[_Piece]], min_tokens: int,

@@ -7,17 +7,17 @@ any provider and nothing is stored.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from src.agents.free_agent import load_free_prompt
 from src.agents.hybrid_agent import hybrid_targets
 from src.agents.identify_agent import IdentifyAgent
-from src.config import PROJECT_ROOT, Config, agent_choice, project_path
+from src.config import Config, project_path
+from src.engine.engines import engine_for
+from src.engine.work import Job
 from src.errors import InputFileError, UsageError
-from src.ingest.chunker import chunk_document
-from src.ingest.file_processor import iter_documents
+from src.ingest.inputs import walk
 from src.ingest.redact import redact
 from src.models import Chunk, Document, Example, IngestFailure
 from src.providers.llm_client import Estimate, require_key
@@ -25,7 +25,7 @@ from src.providers.llm_client import estimate as client_estimate
 from src.quality.decontaminate import EvalSets, load_eval_sets
 from src.quality.judge import judge_load
 from src.targets import catalog
-from src.targets.tokens import count_text_tokens
+from src.utils.text import printable_name
 
 MAX_PASSES = 3  # how many times create mode may go back over the same chunk with new questions
 EXPECTED_ACCEPTANCE = 0.7  # first guess of the share of created pairs that pass quality
@@ -86,21 +86,13 @@ def needs_llm(config: Config) -> bool:
 def input_paths(config: Config) -> list[Path]:
     path = project_path(config.input.directory)
     if not path.exists():
-        raise UsageError(f"input.directory {path} does not exist. Put your documents in "
-                         "input_files/ or pass --input DIR.")
+        raise UsageError(f"input.directory {printable_name(str(path))} does not exist. Put your "
+                         "documents in input_files/ or pass --input DIR.")
     return [path]
 
 
-def display_path(path: str) -> str:
-    """A path relative to the project when it lies inside it (shorter in stats, CSV and ids)."""
-    try:
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def prepare(config: Config, free_prompt: str | None = None,
-            passwords: dict[str, str] | None = None) -> Plan:
+            passwords: dict[str, str] | None = None, progress: bool = False) -> Plan:
     """Read the input, chunk it, cap the size and estimate the cost; sends nothing anywhere."""
     catalog.get_model(config.provider, config.model)  # unknown target → ConfigError
     if needs_llm(config):
@@ -114,7 +106,7 @@ def prepare(config: Config, free_prompt: str | None = None,
     if lifecycle:
         plan.messages.append(lifecycle)
     plan.contamination = eval_sets(config, plan.messages)
-    read_inputs(plan, passwords)
+    read_inputs(plan, passwords, progress)
     if config.mode == "free":
         plan.free_prompt = free_prompt or load_free_prompt(config)
     if config.mode != "identify":
@@ -181,25 +173,27 @@ def eval_sets(config: Config, messages: list[str]) -> EvalSets | None:
     return sets
 
 
-def read_inputs(plan: Plan, passwords: dict[str, str] | None = None) -> None:
-    """Read every input file once, keeping only what the mode needs (one document in memory)."""
+def read_inputs(plan: Plan, passwords: dict[str, str] | None = None,
+                progress: bool = False) -> None:
+    """Read every input file once (on every core, or the Ray cluster), keeping only what the mode
+    needs; results come back in file order, whatever the number of workers."""
     config = plan.config
-    chunker = chunk_function(config) if config.mode != "identify" else None
-    identify = config.mode in ("identify", "hybrid")
-    stage1 = IdentifyAgent(config) if identify and not config.agent.identify.use_llm else None
-    for result in iter_documents(input_paths(config), config.input, passwords):
-        result.path = display_path(result.path)
-        if isinstance(result, IngestFailure):
-            plan.skipped.append(result)
-            continue
-        plan.read.append(result.path)
-        if chunker:
-            plan.chunks += chunker(result)
-        if stage1:
-            plan.extracted += stage1.run([result])
-        elif identify:
-            plan.documents.append(result)
-        del result  # let the document go before the next file is read
+    found = list(walk(input_paths(config), config.input))
+    encoded: list[str] = []
+    with engine_for(config, progress) as engine:
+        for result in engine.map_files(found, Job(config, passwords or {})):
+            if result.failure is not None:
+                plan.skipped.append(result.failure)
+            if result.read:
+                plan.read.append(result.name)
+            plan.chunks += result.chunks
+            plan.extracted += result.examples
+            plan.documents += result.documents
+            if result.encoded_chunks:
+                encoded.append(f"{result.name} ({result.encoded_chunks})")
+    if encoded:
+        plan.messages.append("Skipped passages of encoded data (base64 or similar, nothing to "
+                             "write questions from) in " + ", ".join(encoded) + ".")
     if not plan.read:
         reasons = "".join(f"\n  skipped {f.path}: {f.reason}" for f in plan.skipped[:10])
         more = f"\n  ... and {len(plan.skipped) - 10} more" if len(plan.skipped) > 10 else ""
@@ -207,18 +201,6 @@ def read_inputs(plan: Plan, passwords: dict[str, str] | None = None) -> None:
                          f"({len(plan.skipped)} file(s) skipped). Add PDF, DOCX, TXT/MD, CSV, "
                          "XLSX or PPTX files there, or choose another input folder (--input DIR, "
                          f"or Configure Dataset in the menu).{reasons}{more}")
-
-
-def chunk_function(config: Config) -> Callable[[Document], list[Chunk]]:
-    """Chunks of one document, sized in tokens of the agent model."""
-    provider, model = agent_choice(config)
-
-    def chunks(doc: Document) -> list[Chunk]:
-        return chunk_document(doc, config.chunking.chunk_tokens,
-                              lambda text: count_text_tokens(text, provider, model),
-                              overlap_tokens=config.chunking.overlap_tokens,
-                              min_tokens=config.chunking.min_chunk_tokens)
-    return chunks
 
 
 def redact_chunks(chunks: list[Chunk]) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
 from src.agents.base_agent import ItemFailure, round_robin, stable_id
-from src.config import Config
+from src.config import Config, QualityConfig
 from src.export.paths import safe_output_name
 from src.models import Example
 from src.persistence.sqlite_client import Database
@@ -23,7 +24,7 @@ from src.providers.llm_client import LLMClient
 from src.quality.decontaminate import mark_contaminated
 from src.quality.dedup import deduplicate
 from src.quality.monitor import QualityMonitor
-from src.quality.scores import score_example
+from src.quality.scores import score_examples
 from src.targets.formatter import format_example, native_format
 from src.targets.target import TARGETS
 from src.targets.tokens import count_example_tokens
@@ -79,8 +80,10 @@ SOFT_REASONS = {"low_extractive", "missing_details", "poor_domain_focus", "irrel
 class Processor:
     """Turns agent output into stored samples, batch by batch, and finishes the dataset."""
 
-    def __init__(self, config: Config, db: Database, log: RunLog, size: int, progress: bool):
+    def __init__(self, config: Config, db: Database, log: RunLog, size: int, progress: bool,
+                 scorer: Callable[[list[Example], QualityConfig], object] = score_examples):
         self.config, self.db, self.log, self.size = config, db, log, size
+        self.scorer = scorer  # the engine's: a process pool or Ray for a large batch
         self.fmt = native_format(config.provider)
         self.token_limit = TARGETS[config.provider].get_token_limit(config.model)
         self.name = db.get_dataset(log.dataset_id)["name"]
@@ -115,9 +118,10 @@ class Processor:
         new = [ex for ex in examples if ex.id not in self.stored_ids]
         for ex in new:
             self._measure(ex)
-            if not ex.reasons:  # with quality.enabled off this scores and notes, rejecting nothing
-                score_example(ex, self.config.quality)
-                self._keep_verbatim(ex)
+        to_score = [ex for ex in new if not ex.reasons]
+        self.scorer(to_score, self.config.quality)  # with quality.enabled off: no rejection
+        for ex in to_score:
+            self._keep_verbatim(ex)
         mark_contaminated(new, self.log.plan.contamination)
         candidates = [ex for ex in new if not ex.reasons]
         kept, _dropped = deduplicate(candidates, self.config.quality.near_duplicate_threshold,

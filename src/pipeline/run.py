@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from src.agents.base_agent import AgentOutput, ItemFailure, client_for, interleave_by_source, stable_id
 from src.agents.create_agent import CreateAgent, Slot
@@ -20,6 +20,8 @@ from src.agents.free_agent import FreeAgent
 from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
 from src.agents.identify_agent import IdentifyAgent
 from src.config import Config, db_path
+from src.engine.engines import Engine, engine_for
+from src.engine.ray_engine import RayEngine
 from src.errors import UsageError
 from src.export.paths import safe_output_name
 from src.models import Example
@@ -30,7 +32,7 @@ from src.pipeline.finish import finish_dataset
 from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, prepare
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
-from src.providers.llm_client import failure_category
+from src.providers.llm_client import LLMClient, failure_category
 from src.quality.judge import judge_examples
 
 # ---------------------------------------------------------------- execute (paid)
@@ -49,12 +51,12 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
 
 def _execute(plan: Plan, progress: bool) -> RunResult:
     config = plan.config
-    with Database(db_path()) as db:
+    with Database(db_path()) as db, engine_for(config, progress) as engine:
         log = RunLog.start(db, config, plan, run_id=uuid.uuid4().hex[:12])
-        processor = Processor(config, db, log, plan.size, progress)
+        processor = Processor(config, db, log, plan.size, progress, scorer=engine.score)
         status = "failed"
         try:
-            asyncio.run(_generate(plan, db, processor, log))
+            asyncio.run(_generate(plan, db, processor, log, engine))
             status = "stopped" if log.stopped_reason else "done"
         except KeyboardInterrupt:
             log.stopped_reason = "interrupted (Ctrl-C)"
@@ -66,21 +68,52 @@ def _execute(plan: Plan, progress: bool) -> RunResult:
         return finish_dataset(processor)
 
 
-async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog) -> None:
+async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
+                    engine: Engine) -> None:
     config = plan.config
     extracted: list[Example] = []
-    client = client_for(config, db) if plan.needs_llm else None
+    on_ray = isinstance(engine, RayEngine)  # the agents' clients live on the cluster
+    client = client_for(config, db) if plan.needs_llm and not (
+        on_ray and not config.agent.identify.use_llm) else None
     log.client = client
     try:
         if config.mode in ("identify", "hybrid"):
             extracted = await _identify(plan, client)
             processor.add(extracted, limit=_identify_quota(config, plan.size))
         if config.mode in ("create", "hybrid", "free"):
-            await _create_loop(plan, client, processor, log, extracted)
+            run_batch, finish = _batch_runner(plan, client, processor, engine)
+            try:
+                await _create_loop(plan, run_batch, processor, log, extracted, client)
+            finally:
+                log.client_totals = finish()
     finally:
         if client is not None:
-            log.client_totals = dict(client.totals)
+            log.client_totals = log.client_totals or dict(client.totals)
             await client.aclose()
+
+
+def _batch_runner(plan: Plan, client, processor: Processor, engine: Engine) -> tuple[
+        Callable[[list[Slot]], Awaitable[AgentOutput]], Callable[[], dict]]:
+    """How a batch of slots is written: by the agent here, or by an actor pool on Ray; and the
+    client totals once done."""
+    config = plan.config
+    if isinstance(engine, RayEngine):
+        agents = engine.agents(config, str(db_path()), plan.free_prompt or "")
+
+        async def on_ray(batch: list[Slot]) -> AgentOutput:
+            return await asyncio.to_thread(agents.run, batch, config.mode, processor.on_progress)
+
+        def ray_totals() -> dict:
+            totals = agents.client_totals()
+            agents.close()
+            return totals
+        return on_ray, ray_totals
+    agent = (FreeAgent(config, client, plan.free_prompt or "") if config.mode == "free"
+             else CreateAgent(config, client, mode=config.mode))
+
+    async def here(batch: list[Slot]) -> AgentOutput:
+        return await agent.run(batch, on_done=processor.on_progress)
+    return here, lambda: dict(client.totals) if client is not None else {}
 
 
 def _identify_quota(config: Config, size: int) -> int:
@@ -108,12 +141,11 @@ def _slots(plan: Plan, extracted: list[Example]) -> list[Slot]:
     return with_avoid_lists(slots, extracted) if plan.config.mode == "hybrid" else slots
 
 
-async def _create_loop(plan: Plan, client, processor: Processor, log: RunLog,
-                       extracted: list[Example]) -> None:
+async def _create_loop(plan: Plan, run_batch: Callable[[list[Slot]], Awaitable[AgentOutput]],
+                       processor: Processor, log: RunLog, extracted: list[Example],
+                       client: LLMClient | None) -> None:
     """Generate in batches until the target is reached, the chunks run out, or the budget stops us."""
     config = plan.config
-    agent = (FreeAgent(config, client, plan.free_prompt or "") if config.mode == "free"
-             else CreateAgent(config, client, mode=config.mode))
     queue = _slots(plan, extracted)
     goal = plan.size  # hybrid: identify filled its quota first; created pairs fill the rest
     per_slot = config.agent.create.questions_per_chunk
@@ -122,7 +154,7 @@ async def _create_loop(plan: Plan, client, processor: Processor, log: RunLog,
         rate = max(0.1, processor.acceptance_rate(default=EXPECTED_ACCEPTANCE))
         size = max(config.system.concurrency, math.ceil(need / (per_slot * rate)))
         batch, queue = queue[:size], queue[size:]
-        output: AgentOutput = await agent.run(batch, on_done=processor.on_progress)
+        output = await run_batch(batch)
         if config.quality.llm_judge:
             await _judge(output.examples, client, log, config)
         processor.add(output.examples, limit=goal)
@@ -144,7 +176,7 @@ def run(config: Config, free_prompt: str | None = None, progress: bool = True,
         confirm: Callable[[Plan], bool] | None = None,
         passwords: dict[str, str] | None = None) -> RunResult | None:
     """prepare → (confirm) → execute; returns None when the user declines."""
-    plan = prepare(config, free_prompt, passwords)
+    plan = prepare(config, free_prompt, passwords, progress)
     if confirm is not None and not confirm(plan):
         return None
     return execute(plan, progress)

@@ -178,6 +178,34 @@ class RateLimiter:
                                     self.request_interval * RATE_RECOVERY_FACTOR)
 
 
+class Budget:
+    """Spent and reserved USD against budget_usd: a request is reserved at its worst case before
+    it is sent (or refused), released when it returns, then charged what it cost. An engine may
+    put one shared by many clients in its place (src/engine/limits.py)."""
+
+    def __init__(self, cap_usd: float):
+        self.cap = cap_usd
+        self.spent = 0.0
+        self.reserved = 0.0
+
+    def reserve(self, worst: float) -> None:
+        """Book `worst` USD for a request about to be sent, or refuse it (BudgetExhausted)."""
+        if self.spent + self.reserved + worst > self.cap:
+            raise BudgetExhausted(
+                f"Budget reached: ${self.spent:.4f} spent of budget_usd ${self.cap:.2f}, and the "
+                f"next request could cost up to ${worst:.4f}, so it was not sent. The run keeps "
+                "what it has; raise budget_usd in config.yaml and run again (answers already "
+                "paid for are cached).")
+        self.reserved += worst
+
+    def release(self, worst: float) -> None:
+        self.reserved = max(0.0, self.reserved - worst)
+
+    def charge(self, usage: Usage, worst: float) -> None:
+        """Add what a reply cost (`worst` was its reservation)."""
+        self.spent += usage.cost_usd
+
+
 def estimate(config: Config, requests: int, input_tokens: int, output_tokens: int, *,
              provider: str | None = None, model: str | None = None) -> Estimate:
     """The pre-run estimate for the configured agent (totals for the job); needs no API key."""
@@ -237,6 +265,7 @@ class LLMClient:
         self.adapter = adapter(_resolve_key(self.provider, url), url, config.system.timeout)
         limits = config.system.rate_limit
         self.limiter = RateLimiter(limits.requests_per_minute, limits.tokens_per_minute)
+        self.budget = Budget(config.budget_usd)
         self._slots = asyncio.Semaphore(config.system.concurrency)
         self._price = agent_price(self.provider, self.model)
         if self._price is None and (self.provider, self.model) not in _unpriced_warned:
@@ -245,8 +274,6 @@ class LLMClient:
                         "budget_usd cannot stop the run.", self.provider, self.model)
         self._counts: Counter[str] = Counter()
         self._failures: Counter[str] = Counter()
-        self._spent = 0.0
-        self._reserved = 0.0
         self._refused = ""  # the message of an AuthError: no request is sent after one
 
     # ---------------------------------------------------------------- public
@@ -280,7 +307,7 @@ class LLMClient:
                 "malformed_retries": self._counts["malformed_retries"],
                 "input_tokens": self._counts["input_tokens"],
                 "output_tokens": self._counts["output_tokens"],
-                "cost_usd": self._spent, "price_known": self._price is not None,
+                "cost_usd": self.budget.spent, "price_known": self._price is not None,
                 "budget_usd": self.config.budget_usd, "failures": dict(self._failures)}
 
     async def aclose(self) -> None:
@@ -330,7 +357,7 @@ class LLMClient:
         async with self._slots:
             if self._refused:  # the key was refused once: it will be refused again, send nothing
                 raise AuthError(self._refused)
-            self._reserve(worst)
+            self.budget.reserve(worst)
             try:
                 raw = await self.adapter.send(
                     req, max_retries=self.config.system.max_retries,
@@ -340,29 +367,20 @@ class LLMClient:
                 self._refused = str(exc)
                 raise
             finally:
-                self._reserved -= worst
+                self.budget.release(worst)
             self.limiter.succeeded()
-            self._spend(raw)
+            self.budget.charge(self._spend(raw), worst)
         return raw
-
-    def _reserve(self, worst: float) -> None:
-        budget = self.config.budget_usd
-        if self._spent + self._reserved + worst > budget:
-            raise BudgetExhausted(
-                f"Budget reached: ${self._spent:.4f} spent of budget_usd ${budget:.2f}, and the "
-                f"next request could cost up to ${worst:.4f}, so it was not sent. The run keeps "
-                "what it has; raise budget_usd in config.yaml and run again (answers already "
-                "paid for are cached).")
-        self._reserved += worst
 
     async def _before_attempt(self, tokens: int) -> None:
         await self.limiter.wait(tokens)
         self._counts["requests_sent"] += 1
 
-    def _spend(self, raw: RawReply) -> None:
+    def _spend(self, raw: RawReply) -> Usage:
         self._counts["input_tokens"] += raw.input_tokens
         self._counts["output_tokens"] += raw.output_tokens
-        self._spent += self._cost(raw.input_tokens, raw.output_tokens)
+        return Usage(raw.input_tokens, raw.output_tokens,
+                     self._cost(raw.input_tokens, raw.output_tokens))
 
     def _store(self, key: str, data: dict, text: str, usage: Usage) -> None:
         if self.db is not None:

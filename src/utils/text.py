@@ -22,3 +22,19 @@ def preview(text: str, limit: int, ellipsis: str = "…") -> str:
     """`text` on one line (every run of whitespace one space), cut to `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - len(ellipsis)] + ellipsis
+
+
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {9: "\\t", 10: "\\n", 13: "\\r"}
+
+
+def printable_name(name: str) -> str:
+    """A file name or path safe to show, store and send: undecodable bytes as `\\xe9`, controls as
+    `\\n`/`\\x1b`. OS paths arrive with such bytes as surrogate escapes (`caf\\udce9.md`), which
+    SQLite, JSON and the console refuse; this form is unambiguous and readable (like `ls -b`)."""
+    if name.isprintable():
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")  # back to the bytes the file system holds
+    except UnicodeEncodeError:  # a lone surrogate that no file system byte stands for
+        raw = name.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from src.cli import console
 from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
-from src.ingest.file_processor import iter_documents, summarize_one
+from src.ingest.file_processor import iter_documents, iter_summaries
 from src.targets.tokens import count_text_tokens, tokenizer_name
+from src.utils.text import printable_name
 
 HELP = "Show what the tool reads from files or folders (format, blocks, tokens, or the error)."
 
@@ -24,8 +26,10 @@ def _line(summary: dict[str, Any]) -> str:
     if not summary["ok"]:
         return f"{summary['file']}: {summary['error']}"
     units = f", {summary['units']} {summary['unit_name']}" if summary["unit_name"] else ""
+    parts = f", read in {summary['parts']} parts" if summary.get("parts", 1) > 1 else ""
     return (f"{summary['file']}: {summary['format']}, {summary['blocks']} blocks{units}, "
-            f"{summary['characters']:,} characters, {summary['tokens']:,} {summary['token_unit']}")
+            f"{summary['characters']:,} characters, {summary['tokens']:,} "
+            f"{summary['token_unit']}{parts}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,17 +37,23 @@ def run(args: argparse.Namespace) -> int:
     provider, model = config.system.agentic_llm, config.system.agentic_model
     unit = f"tokens ({tokenizer_name(provider, model)})"
     summaries = []
-    for result in iter_documents(args.paths, config.input, passwords_from_args(args)):
-        summary = summarize_one(result, lambda text: count_text_tokens(text, provider, model), unit)
-        summaries.append(summary)
-        if not args.json:
-            (console.out if summary["ok"] else console.error)(_line(summary))
-            for warning in summary.get("warnings", []):
-                console.warn(f"{summary['file']}: {warning}")
-        del result  # one document in memory at a time
+    for given in args.paths:
+        results = iter_documents([given], config.input, passwords_from_args(args))
+        for summary in iter_summaries(results, lambda t: count_text_tokens(t, provider, model), unit):
+            summary["file"] = _shown(given, summary["file"])
+            summaries.append(summary)
+            if not args.json:
+                (console.out if summary["ok"] else console.error)(_line(summary))
+                for warning in summary.get("warnings", []):
+                    console.warn(f"{summary['file']}: {warning}")
     read = sum(1 for s in summaries if s["ok"])
     if args.json:
         print_json({"files": summaries, "read": read, "failed": len(summaries) - read})
     else:
         console.info(f"{read} of {len(summaries)} file(s) read.")
     return 0 if read else 1
+
+
+def _shown(given: str, name: str) -> str:
+    """A file as the user named it: the path typed, or the folder typed joined with the name."""
+    return printable_name(os.path.join(given, name) if os.path.isdir(given) else given)

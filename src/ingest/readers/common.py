@@ -53,15 +53,40 @@ def row_text(cells: list[str]) -> str:
 class DocBuilder:
     """Collects blocks in reading order and records each block's offset in the joined text.
 
-    Refuses (InputFileError) a file whose Document would outgrow the memory budget."""
+    Refuses (InputFileError) a file whose Document would outgrow the memory budget. A reader of a
+    format that streams (`streamable`) instead hands out a part (`cut()`) whenever `full`, so any
+    file size is read in bounded memory."""
 
-    def __init__(self, path: Path, fmt: str):
+    def __init__(self, path: Path, fmt: str, streamable: bool = False):
         self.path = path
         self.format = fmt
         self.blocks: list[Block] = []
         self.warnings: list[str] = []
-        self.budget = MemoryBudget(str(path), unit="rows" if fmt in ("csv", "xlsx") else "blocks")
+        self.streamable = streamable
+        self.budget = self._new_budget()
         self._offset = 0
+        self._part = 0
+        self._part_offset = 0  # where the current part starts in the whole file's text
+        self._count = 0  # blocks of earlier parts
+
+    def _new_budget(self, reserved: int = 0) -> MemoryBudget:
+        return MemoryBudget(str(self.path), unit="rows" if self.format in ("csv", "xlsx")
+                            else "blocks", streamable=self.streamable, reserved=reserved)
+
+    @property
+    def full(self) -> bool:
+        """True when a streaming reader should hand out the blocks so far as a part."""
+        return self.streamable and self.budget.part_full
+
+    def cut(self) -> Document:
+        """The blocks so far as one part of the file; the builder goes on with the next part."""
+        part = self._document(last=False)
+        self._part_offset += len(part.text) + len(BLOCK_SEPARATOR)
+        self._part += 1
+        self._count += len(self.blocks)
+        self.blocks, self._offset = [], 0
+        self.budget = self._new_budget(self.budget.reserved)
+        return part
 
     def add(self, text: str, kind: str, location: str, **fields: object) -> Block | None:
         """Append a block (cleaned); empty text is skipped. Returns the block or None."""
@@ -86,7 +111,7 @@ class DocBuilder:
         return self._offset + len(BLOCK_SEPARATOR) if self.blocks else 0
 
     def _append(self, block: Block, text: str, extra_bytes: int = 0) -> Block:
-        self.budget.charge(text, len(self.blocks) + 1, extra_bytes)
+        self.budget.charge(text, self._count + len(self.blocks) + 1, extra_bytes)
         self._offset = block.start + len(text)
         self.blocks.append(block)
         return block
@@ -98,11 +123,15 @@ class DocBuilder:
 
     def build(self, units: int = 0, unit_name: str = "", empty_reason: str = "no text found") -> Document:
         """The Document; raises InputFileError when no block holds any text."""
-        if not self.blocks:
+        if not self.blocks and not self._part:
             raise InputFileError(str(self.path), empty_reason)
+        return self._document(units, unit_name)
+
+    def _document(self, units: int = 0, unit_name: str = "", last: bool = True) -> Document:
         text = BLOCK_SEPARATOR.join([b.text for b in self.blocks])
         return Document(path=str(self.path), format=self.format, blocks=self.blocks, text=text,
-                        units=units, unit_name=unit_name, warnings=self.warnings)
+                        units=units, unit_name=unit_name, warnings=list(self.warnings),
+                        part=self._part, offset=self._part_offset, last_part=last)
 
 
 def settings_or_default(settings: InputConfig | None) -> InputConfig:

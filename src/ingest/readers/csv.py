@@ -56,9 +56,11 @@ def _rows(path: Path, builder: DocBuilder) -> Iterator[tuple[int, list[str]]]:
             yield number, [cell_text(c) for c in row]
 
 
-def read(path: Path, settings: InputConfig, password: str | None = None) -> Document:
-    """Read a .csv/.tsv file: a header table_row block, then one 'row' block per record."""
-    builder = DocBuilder(path, "csv")
+def read(path: Path, settings: InputConfig, password: str | None = None) -> Iterator[Document]:
+    """Read a .csv/.tsv file: a header table_row block, then one 'row' block per record.
+
+    Streamed: a large file comes out in parts (each row keeps its header)."""
+    builder = DocBuilder(path, "csv", streamable=True)
     header: list[str] | None = None
     ragged = 0
     try:
@@ -72,12 +74,14 @@ def read(path: Path, settings: InputConfig, password: str | None = None) -> Docu
                 ragged += 1
                 cells = cells + [""] * (len(header) - len(cells))
             builder.add_row(cells, "row", f"row {number}", header)
+            if builder.full:
+                yield builder.cut()
     except csv.Error as exc:
         builder.warn(f"stopped at a malformed line ({exc}); rows before it were read.")
     if ragged:
         builder.warn(f"{ragged} rows have a different number of fields than the header: short "
                      "rows were padded with empty cells, extra cells kept without a column name.")
-    return builder.build(empty_reason="no data: the file holds no rows.")
+    yield builder.build(empty_reason="no data: the file holds no rows.")
 
 
 def _start(builder: DocBuilder, number: int, cells: list[str]) -> list[str]:

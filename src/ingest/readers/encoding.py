@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 from pathlib import Path
 from typing import IO
 
 from charset_normalizer import from_bytes
+
+from src.ingest.inputs import open_regular
 
 SAMPLE_BYTES = 1 << 16
 _BOMS = [
@@ -80,7 +83,7 @@ def _implausible(text: str) -> bool:
 
 def open_text(path: Path, newline: str | None = None) -> tuple[IO[str], str, str | None]:
     """(text stream, encoding, warning): decodes lazily so large files stay out of memory."""
-    raw = open(path, "rb")
+    raw = os.fdopen(open_regular(path, str(path)), "rb")  # a FIFO swapped in must not block
     sample = raw.read(SAMPLE_BYTES)
     complete = len(sample) < SAMPLE_BYTES
     encoding, warning = detect_encoding(sample, complete)

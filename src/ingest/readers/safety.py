@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from src.config import InputConfig
 from src.errors import InputFileError
+from src.ingest.inputs import open_regular
 
 MAX_UNZIPPED_MB = 1024  # total declared uncompressed size of a DOCX/XLSX/PPTX
 MAX_ZIP_MEMBERS = 20_000
@@ -36,13 +38,11 @@ _OFFICE_NAMES = {"docx": "Word document (.docx)", "xlsx": "Excel workbook (.xlsx
 
 
 def read_head(path: Path, size: int = 4096) -> bytes:
-    """The first bytes of a file (raises InputFileError when it cannot be opened)."""
+    """The first bytes of a file (raises InputFileError when it cannot be opened or is not a
+    regular file)."""
     try:
-        with open(path, "rb") as fh:
+        with os.fdopen(open_regular(path, str(path)), "rb") as fh:
             return fh.read(size)
-    except PermissionError:
-        raise InputFileError(str(path), "cannot be read: permission denied. Check the file's "
-                                        "permissions.") from None
     except OSError as exc:
         raise InputFileError(str(path), f"cannot be read ({exc.strerror or exc}).") from None
 

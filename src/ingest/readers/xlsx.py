@@ -24,9 +24,11 @@ _READ_BYTES = 1 << 20
 SHARED_STRINGS_FACTOR = 2.5  # memory of openpyxl's string list per byte of its XML (measured)
 
 
-def read(path: Path, settings: InputConfig, password: str | None = None) -> Document:
-    """Read every (visible, unless include_hidden_sheets) sheet of a workbook."""
-    builder = DocBuilder(path, "xlsx")
+def read(path: Path, settings: InputConfig, password: str | None = None) -> Iterator[Document]:
+    """Read every (visible, unless include_hidden_sheets) sheet of a workbook, in parts when large.
+
+    openpyxl's read-only mode streams the rows; its shared-strings table is held whole."""
+    builder = DocBuilder(path, "xlsx", streamable=True)
     source = open_package(path)
     reserve_parts(source, "xl/sharedStrings", SHARED_STRINGS_FACTOR, builder.budget,
                   "its shared-strings table")
@@ -37,14 +39,14 @@ def read(path: Path, settings: InputConfig, password: str | None = None) -> Docu
         sheets = _sheets(workbook, settings, builder)
         with zipfile.ZipFile(source) as archive:
             for sheet in sheets:
-                _read_sheet(sheet, _merges(archive, sheet), builder)
+                yield from _read_sheet(sheet, _merges(archive, sheet), builder)
     finally:
         workbook.close()
     if not workbook.sheetnames:
         raise InputFileError(str(path), "has no worksheets: it may be damaged; open and save it "
                              "again in Excel.")
-    return builder.build(units=len(sheets), unit_name="sheets",
-                         empty_reason=f"no text found in its {len(sheets)} sheet(s).")
+    yield builder.build(units=len(sheets), unit_name="sheets",
+                        empty_reason=f"no text found in its {len(sheets)} sheet(s).")
 
 
 def _sheets(workbook: Any, settings: InputConfig, builder: DocBuilder) -> list[Any]:
@@ -123,7 +125,8 @@ def _is_header(cells: list[str]) -> bool:
     return sum(1 for c in cells if c) >= 2 and looks_like_header(cells)
 
 
-def _read_sheet(sheet: Any, merges: list[tuple[int, int, int, int]], builder: DocBuilder) -> None:
+def _read_sheet(sheet: Any, merges: list[tuple[int, int, int, int]],
+                builder: DocBuilder) -> Iterator[Document]:
     table = _Table()
     for number, cells in _fill_down(_rows(sheet), merges):
         if not table.belongs(number, cells):
@@ -137,3 +140,5 @@ def _read_sheet(sheet: Any, merges: list[tuple[int, int, int, int]], builder: Do
             builder.add_row(cells, "table_row", location)
         else:
             builder.add_row(cells, "row", location, table.header)
+        if builder.full:
+            yield builder.cut()
