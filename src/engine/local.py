@@ -47,18 +47,22 @@ class LocalEngine:
 
     def map_files(self, found: list[InputFile | IngestFailure], job: Job) -> Iterator[FileResult]:
         """process_file for every file, in order; a walk failure passes through as a result."""
+        for item in self.map_inputs(found, process_file, job):
+            yield FileResult(item.path, failure=item) if isinstance(item, IngestFailure) else item
+
+    def map_inputs(self, found: list[InputFile | IngestFailure], fn: Callable[[InputFile, Any], R],
+                   shared: Any) -> Iterator[R | IngestFailure]:
+        """fn(file, shared) for every walked file, in order (on the pool when it pays off);
+        walk failures pass through. A progress bar counts the files."""
         files = [f for f in found if isinstance(f, InputFile)]
-        parallel = self.workers > 1 and len(files) > 1 and estimated_seconds(files) >= POOL_MIN_SECONDS
-        results = self.ordered(process_file, files, job) if parallel else \
-            (process_file(f, job) for f in files)
-        bar = tqdm(total=len(found), desc="read", unit="file", disable=not self.progress,
-                   leave=False)
-        with bar:
+        parallel = self.workers > 1 and len(files) > 1 and \
+            estimated_seconds(files) >= POOL_MIN_SECONDS
+        results = self.ordered(fn, files, shared) if parallel else (fn(f, shared) for f in files)
+        with tqdm(total=len(found), desc="read", unit="file", disable=not self.progress,
+                  leave=False) as bar:
             for item in found:
-                result = FileResult(item.path, failure=item) if isinstance(item, IngestFailure) \
-                    else next(results)
+                yield item if isinstance(item, IngestFailure) else next(results)
                 bar.update()
-                yield result
 
     def score(self, examples: list[Example], config: QualityConfig) -> None:
         """Quality scores of every example, in place (in the pool for a large set)."""

@@ -53,7 +53,15 @@ TOTAL_KEYS = ("requests_sent", "cache_hits", "malformed_retries", "input_tokens"
 
 
 def import_ray() -> Any:
-    """The ray module, or a UsageError saying how to install it."""
+    """The ray module, or a UsageError saying how to install it.
+
+    Before Ray is imported: it sends no usage statistics, and without RAY_ADDRESS (a local Ray of
+    our own) every Ray process listens on and talks to 127.0.0.1 only. Ray turns a loopback node
+    address into the machine's network address unless its multi-node mode is off, which is what
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 does on any system."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if not os.environ.get("RAY_ADDRESS"):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray  # optional and heavy: imported only when the Ray engine is chosen
         import ray.data  # noqa: F401  (Ray Data is part of the ray[data] extra)
@@ -92,7 +100,6 @@ class RayEngine:
         self.cpus = max(1, int(self.ray.cluster_resources().get("CPU", 1)))
 
     def _connect(self) -> None:
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # Ray sends nothing anywhere
         address = os.environ.get("RAY_ADDRESS")
         if address:
             self.ray.init(address=address, runtime_env=runtime_env(), log_to_driver=False)
@@ -108,12 +115,12 @@ class RayEngine:
     def map_files(self, found: list[InputFile | IngestFailure], job: Job) -> Iterator[FileResult]:
         """process_file for every file on the cluster, in order (walk failures pass through)."""
         files = [f for f in found if isinstance(f, InputFile)]
-        rows = iter(())
+        rows: Iterator[dict[str, Any]] = iter(())
         if files:
             items = [{"file": pickle.dumps(f)} for f in files]
             ds = self.ray.data.from_items(items, override_num_blocks=min(len(files), self.cpus * 4))
-            rows = ds.map(_read_row, fn_kwargs={"job": pickle.dumps(job),
-                                                "environ": worker_environ()}).iter_rows()
+            rows = iter(ds.map(_read_row, fn_kwargs={"job": pickle.dumps(job),
+                                                     "environ": worker_environ()}).iter_rows())
         for item in found:
             if isinstance(item, IngestFailure):
                 yield FileResult(item.path, failure=item)
@@ -181,8 +188,9 @@ class RayAgents:
                                       override_num_blocks=min(len(slots), self.actors * 4) or 1)
         kwargs = {"blob": pickle.dumps((self.config, mode, self.free_prompt)),
                   "environ": worker_environ(), "names": self.names, "concurrency": per_actor}
-        out = ds.map_batches(AgentWorker, batch_size=per_actor, concurrency=self.actors,
-                             num_cpus=ACTOR_CPUS, fn_constructor_kwargs=kwargs)
+        out = ds.map_batches(AgentWorker, batch_size=per_actor, num_cpus=ACTOR_CPUS,
+                             compute=self.ray.data.ActorPoolStrategy(size=self.actors),
+                             fn_constructor_kwargs=kwargs)
         outputs: dict[int, AgentOutput] = {}
         for row in out.iter_rows():
             result, totals = pickle.loads(row["out"])
@@ -245,11 +253,15 @@ class AgentWorker:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         slots = [pickle.loads(blob) for blob in batch["slot"]]
-        outputs = self.loop.run_until_complete(
-            asyncio.gather(*(self.agent.run([slot]) for slot in slots)))
+        outputs = self.loop.run_until_complete(self._run(slots))
         delta = self._totals_delta()
         rows = [pickle.dumps((output, delta if n == 0 else {})) for n, output in enumerate(outputs)]
         return {"i": list(batch["i"]), "out": rows}
+
+    async def _run(self, slots: list[Slot]) -> list[AgentOutput]:
+        """Each slot on its own (concurrently, within the client's limits): its output stays its
+        own, and the driver puts them back in slot order."""
+        return list(await asyncio.gather(*(self.agent.run([slot]) for slot in slots)))
 
     def _totals_delta(self) -> dict[str, Any]:
         """What this actor's client did since the last batch (the driver adds them up)."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from src.agents.identify_agent import IdentifyAgent
 from src.config import Config, agent_choice
 from src.ingest.chunker import chunk_document
-from src.ingest.file_processor import read_input
+from src.ingest.file_processor import iter_summaries, read_input
 from src.ingest.inputs import InputFile
 from src.models import Chunk, Document, Example, IngestFailure
-from src.targets.tokens import count_text_tokens
+from src.targets.tokens import count_text_tokens, tokenizer_name
 
 # Runs of 100+ characters of a base64/hex alphabet: encoded data (an inlined image), not prose.
 _ENCODED = re.compile(r"[A-Za-z0-9+/=_-]{100,}")
@@ -122,3 +122,11 @@ def chunk_function(config: Config) -> Callable[[Document], list[Chunk]]:
                               overlap_tokens=config.chunking.overlap_tokens,
                               min_tokens=config.chunking.min_chunk_tokens)
     return chunks
+
+
+def summarize_file(found: InputFile, job: Job) -> list[dict]:
+    """What `ingest` shows for one file: its summary (the parts added up), or its failure."""
+    provider, model = job.config.system.agentic_llm, job.config.system.agentic_model
+    unit = f"tokens ({tokenizer_name(provider, model)})"
+    results = read_input(found, job.config.input, job.passwords)
+    return list(iter_summaries(results, lambda t: count_text_tokens(t, provider, model), unit))

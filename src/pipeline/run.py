@@ -22,6 +22,7 @@ from src.agents.identify_agent import IdentifyAgent
 from src.config import Config, db_path
 from src.engine.engines import Engine, engine_for
 from src.engine.ray_engine import RayEngine
+from src.engine.work import shift_examples
 from src.errors import UsageError
 from src.export.paths import safe_output_name
 from src.models import Example
@@ -125,7 +126,10 @@ def _identify_quota(config: Config, size: int) -> int:
 async def _identify(plan: Plan, client) -> list[Example]:
     if not plan.config.agent.identify.use_llm:
         return _stable_ids(plan.extracted)  # stage 1 ran while the files were read
-    return _stable_ids(await IdentifyAgent(plan.config, client).arun(plan.documents))
+    agent, found = IdentifyAgent(plan.config, client), []
+    for doc in plan.documents:  # a part of a large file: spans counted in the whole file
+        found += shift_examples(await agent.arun([doc]), doc.offset)
+    return _stable_ids(found)
 
 
 def _stable_ids(examples: list[Example]) -> list[Example]:

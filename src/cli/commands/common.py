@@ -57,3 +57,9 @@ def passwords_from_args(args: argparse.Namespace) -> dict[str, str]:
             raise UsageError(f"--password {pair.split('=')[0]}=...: write it as FILE=PASSWORD.")
         passwords[name] = secret
     return passwords
+
+
+def add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="processes that read files and score samples (default: "
+                             "system.workers, 0 = one per core)")

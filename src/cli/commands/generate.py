@@ -9,13 +9,14 @@ from src.cli import console
 from src.cli.commands.common import (
     add_decontaminate_argument,
     add_password_argument,
+    add_workers_argument,
     config_from_args,
     passwords_from_args,
     print_json,
 )
 from src.cli.prompts import Cancelled, confirm
 from src.cli.reports import describe_plan, describe_result
-from src.config import MODES
+from src.config import ENGINES, MODES
 from src.errors import UsageError
 from src.pipeline.plan import Plan
 from src.pipeline.run import run as run_pipeline
@@ -33,6 +34,8 @@ FLAG_MAP = {
     "output_name": "output_name",
     "budget": "budget_usd",
     "decontaminate": "quality.decontaminate",
+    "workers": "system.workers",
+    "engine": "system.engine",
 }
 
 
@@ -49,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=float, metavar="USD", help="hard cost cap in USD")
     add_password_argument(parser)
     add_decontaminate_argument(parser)
+    add_workers_argument(parser)
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="local: every core of this machine; ray: a Ray cluster (RAY_ADDRESS, "
+                             "or a local Ray; needs requirements-ray.txt)")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON summary on stdout; human output goes to stderr")

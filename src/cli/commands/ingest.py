@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any
 
 from src.cli import console
-from src.cli.commands.common import add_password_argument, config_from_args, passwords_from_args, print_json
-from src.ingest.file_processor import iter_documents, iter_summaries
-from src.targets.tokens import count_text_tokens, tokenizer_name
+from src.cli.commands.common import (
+    add_password_argument,
+    add_workers_argument,
+    config_from_args,
+    passwords_from_args,
+    print_json,
+)
+from src.config import worker_count
+from src.engine.local import LocalEngine
+from src.engine.work import Job, summarize_file
+from src.ingest.file_processor import summarize_one
+from src.ingest.inputs import walk
+from src.models import IngestFailure
 from src.utils.text import printable_name
 
 HELP = "Show what the tool reads from files or folders (format, blocks, tokens, or the error)."
@@ -20,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.add_argument("--config", help="config file (default: config.yaml)")
     add_password_argument(parser)
+    add_workers_argument(parser)
 
 
 def _line(summary: dict[str, Any]) -> str:
@@ -33,25 +45,30 @@ def _line(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args, {})
-    provider, model = config.system.agentic_llm, config.system.agentic_model
-    unit = f"tokens ({tokenizer_name(provider, model)})"
+    config = config_from_args(args, {"workers": "system.workers"})
+    job = Job(config, passwords_from_args(args))
     summaries = []
-    for given in args.paths:
-        results = iter_documents([given], config.input, passwords_from_args(args))
-        for summary in iter_summaries(results, lambda t: count_text_tokens(t, provider, model), unit):
-            summary["file"] = _shown(given, summary["file"])
-            summaries.append(summary)
-            if not args.json:
-                (console.out if summary["ok"] else console.error)(_line(summary))
-                for warning in summary.get("warnings", []):
-                    console.warn(f"{summary['file']}: {warning}")
+    with LocalEngine(worker_count(config), progress=not args.json and sys.stderr.isatty()) as engine:
+        for given in args.paths:
+            for result in engine.map_inputs(list(walk([given], config.input)), summarize_file, job):
+                for summary in [summarize_one(result)] if isinstance(result, IngestFailure) \
+                        else result:
+                    summary["file"] = _shown(given, summary["file"])
+                    summaries.append(summary)
+                    if not args.json:
+                        _show(summary)
     read = sum(1 for s in summaries if s["ok"])
     if args.json:
         print_json({"files": summaries, "read": read, "failed": len(summaries) - read})
     else:
         console.info(f"{read} of {len(summaries)} file(s) read.")
     return 0 if read else 1
+
+
+def _show(summary: dict[str, Any]) -> None:
+    (console.out if summary["ok"] else console.error)(_line(summary))
+    for warning in summary.get("warnings", []):
+        console.warn(f"{summary['file']}: {warning}")
 
 
 def _shown(given: str, name: str) -> str:
