@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run generate demo test test-fast check bench clean
+.PHONY: install install-ray run generate demo test test-fast check bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,6 +12,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+RAY_STAMP := $(VENV)/.installed-ray
+
+$(RAY_STAMP): $(STAMP) requirements-ray.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-ray.txt
+	touch $(RAY_STAMP)
+
+install-ray: $(RAY_STAMP)  ## the optional Ray engine (the tests need it)
 
 run: $(STAMP)            ## the interactive menu
 	$(PY) -m src.main
@@ -22,18 +30,18 @@ generate: $(STAMP)       ## config.yaml, no questions asked
 demo: $(STAMP)           ## offline end-to-end run on the bundled samples (identify mode)
 	$(PY) -m src.main generate --config demo/config.yaml --yes
 
-test: $(STAMP)           ## the whole test suite
+test: $(RAY_STAMP)       ## the whole test suite (Ray engine included)
 	$(PY) -m pytest
 
-test-fast: $(STAMP)      ## skip the slow crash/fault tests
+test-fast: $(RAY_STAMP)  ## skip the slow crash/fault tests
 	$(PY) -m pytest -m "not slow"
 
-check: $(STAMP)          ## lint (ruff), types (mypy) and the whole test suite
+check: $(RAY_STAMP)      ## lint (ruff), types (mypy) and the whole test suite
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy --config-file mypy.ini
 	$(PY) -m pytest
 
-bench: $(STAMP)          ## benchmarks; writes bench/results.json and bench/REPORT.md
+bench: $(RAY_STAMP)      ## benchmarks; writes bench/results.json and bench/REPORT.md
 	$(PY) -m bench.run
 
 clean:

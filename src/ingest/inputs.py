@@ -62,7 +62,7 @@ class _Walker:
         self.seen_files: set[Path] = set()
 
     def folder(self, path: Path, prefix: str) -> Iterator[InputFile | IngestFailure]:
-        self.seen_dirs.add(path.resolve())
+        self.seen_dirs.add(_resolved(str(path)))
         try:
             entries = sorted((e for e in os.scandir(path) if not e.name.startswith(".")),
                              key=lambda e: e.name)
@@ -77,16 +77,20 @@ class _Walker:
             yield from self._subfolder(entry, prefix + entry.name)
 
     def _file(self, entry: os.DirEntry, logical: str) -> Iterator[InputFile | IngestFailure]:
-        target = Path(entry.path).resolve()
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            yield IngestFailure(printable_name(logical), "is a broken symbolic link (or a loop of "
+                                                        "them): there is nothing to read.")
+            return
+        target = _resolved(entry.path)
         name = self._name(target, logical)
         if name is None:
             yield IngestFailure(printable_name(logical), _outside(entry, "file"))
         elif target not in self.seen_files:  # two links to one file: read once
             self.seen_files.add(target)
-            yield InputFile(target if target.exists() else Path(entry.path), printable_name(name))
+            yield InputFile(target, printable_name(name))
 
     def _subfolder(self, entry: os.DirEntry, logical: str) -> Iterator[InputFile | IngestFailure]:
-        target = Path(entry.path).resolve()
+        target = _resolved(entry.path)
         name = self._name(target, logical)
         if name is None:
             yield IngestFailure(printable_name(logical), _outside(entry, "folder"))
@@ -100,6 +104,11 @@ class _Walker:
             return str(target.relative_to(self.root))
         except ValueError:
             return logical if self.follow else None
+
+
+def _resolved(path: str) -> Path:
+    """The real path, links followed (a loop of links resolves to where it stops)."""
+    return Path(os.path.realpath(path))
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
