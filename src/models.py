@@ -66,7 +66,7 @@ class Chunk:
     end: int = 0
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a run may hold 100,000 examples of a few turns each
 class Turn:
     role: str  # "user" or "assistant"
     content: str
@@ -87,7 +87,7 @@ class Claim:
         return self.status in ("supported", "verbatim")
 
 
-@dataclass
+@dataclass(slots=True)  # slots: ~1 KB less per example than a __dict__ of 25 fields
 class Example:
     """One conversation with its provenance and scores: the unit every stage passes along."""
 

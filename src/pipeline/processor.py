@@ -72,6 +72,8 @@ class RunLog:
         return dict(counts)
 
 
+SAVE_BATCH = 2000  # samples written per transaction
+
 # Threshold failures that verbatim samples are kept despite (see quality.filter_extracted).
 SOFT_REASONS = {"low_extractive", "missing_details", "poor_domain_focus", "irrelevant",
                 "hallucinated_figures", "no_answer_in_context"}
@@ -152,7 +154,8 @@ class Processor:
                             f"of {self.config.model}")
 
     def _save(self, new: list[Example]) -> None:
-        self.db.save_examples(self.log.dataset_id, new)
+        for start in range(0, len(new), SAVE_BATCH):  # the rows of a huge batch never all at once
+            self.db.save_examples(self.log.dataset_id, new[start:start + SAVE_BATCH])
         accepted = [ex for ex in new if not ex.reasons]
         self.accepted += accepted
         self.stored_ids.update(ex.id for ex in new)

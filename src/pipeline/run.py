@@ -81,6 +81,8 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
         if config.mode in ("identify", "hybrid"):
             extracted = await _identify(plan, client)
             processor.add(extracted, limit=_identify_quota(config, plan.size))
+            if config.mode == "identify":  # stored now: let them go before the dataset is finished
+                plan.extracted, plan.documents, extracted = [], [], []
         if config.mode in ("create", "hybrid", "free"):
             run_batch, finish = _batch_runner(plan, client, processor, engine)
             try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -32,6 +32,7 @@ LSH_MARGIN = 0.1
 LSH_WEIGHTS = (0.3, 0.7)  # (false positive, false negative)
 ESTIMATE_MARGIN = 0.1  # candidates whose MinHash estimate is this far under the threshold are skipped
 _WORD_RE = re.compile(r"\w+")
+_KEY_MASK = (1 << 63) - 1
 
 
 def normalise(text: str) -> str:
@@ -56,8 +57,71 @@ def jaccard(left: set[bytes], right: set[bytes]) -> float:
     return len(left & right) / union if union else 1.0
 
 
-def _minhashes(texts: Sequence[str]) -> list[MinHash]:
-    return MinHash.bulk([_shingles(t) for t in texts], num_perm=NUM_PERM, hashfunc=zlib.crc32)
+def _minhashes(texts: Iterable[str]) -> Iterator[MinHash]:
+    """MinHashes of texts, one at a time: the shingles of 100,000 texts at once took ~350 MB."""
+    return MinHash.generator((_shingles(t) for t in texts), num_perm=NUM_PERM,
+                             hashfunc=zlib.crc32)
+
+
+class _Bands:
+    """The LSH buckets of the rows kept so far, in numpy: per band an open-addressing table from
+    the band's hash to the last row that fell in that bucket, earlier rows of the bucket chained
+    through `chain`. About 30 bytes per row and band, where datasketch's MinHashLSH (a dict of sets
+    per band) took ~350, i.e. 350 MB for 60,000 samples; its banding (b, r) is kept."""
+
+    def __init__(self, threshold: float):
+        shape = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
+        self.bands, self.width = shape.b, shape.r
+        self.keys = np.zeros((self.bands, 1024), dtype=np.uint64)  # 0: empty slot
+        self.heads = np.zeros((self.bands, 1024), dtype=np.int64)
+        self.chain = np.zeros((self.bands, 1024), dtype=np.int64)  # -1 ends a bucket
+        self.rows = 0
+
+    def _band_keys(self, hashvalues: np.ndarray) -> list[int]:
+        w = self.width
+        return [hash(hashvalues[i * w:(i + 1) * w].tobytes()) & _KEY_MASK | 1
+                for i in range(self.bands)]
+
+    def _slot(self, band: int, key: int) -> int:
+        keys, mask = self.keys[band], self.keys.shape[1] - 1
+        slot = key & mask
+        while keys[slot] and keys[slot] != key:
+            slot = (slot + 1) & mask
+        return slot
+
+    def query(self, hashvalues: np.ndarray) -> set[int]:
+        """Rows sharing at least one band with these hash values."""
+        found: set[int] = set()
+        for band, key in enumerate(self._band_keys(hashvalues)):
+            slot = self._slot(band, key)
+            row = int(self.heads[band, slot]) if self.keys[band, slot] else -1
+            while row >= 0:
+                found.add(row)
+                row = int(self.chain[band, row])
+        return found
+
+    def insert(self, hashvalues: np.ndarray) -> None:
+        """Add the next row (rows are numbered 0, 1, 2... in insertion order)."""
+        if 2 * (self.rows + 1) > self.keys.shape[1]:
+            self._grow()
+        if self.rows == self.chain.shape[1]:
+            self.chain = np.concatenate([self.chain, np.empty_like(self.chain)], axis=1)
+        row = self.rows
+        for band, key in enumerate(self._band_keys(hashvalues)):
+            slot = self._slot(band, key)
+            self.chain[band, row] = self.heads[band, slot] if self.keys[band, slot] else -1
+            self.keys[band, slot], self.heads[band, slot] = key, row
+        self.rows += 1
+
+    def _grow(self) -> None:
+        old_keys, old_heads = self.keys, self.heads
+        self.keys = np.zeros((self.bands, 2 * old_keys.shape[1]), dtype=np.uint64)
+        self.heads = np.zeros_like(self.keys, dtype=np.int64)
+        for band in range(self.bands):
+            for slot in np.flatnonzero(old_keys[band]):
+                key = int(old_keys[band, slot])
+                new = self._slot(band, key)
+                self.keys[band, new], self.heads[band, new] = key, old_heads[band, slot]
 
 
 class _Index:
@@ -65,8 +129,7 @@ class _Index:
 
     def __init__(self, threshold: float):
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=max(0.1, threshold - LSH_MARGIN), num_perm=NUM_PERM,
-                              weights=LSH_WEIGHTS)
+        self.lsh = _Bands(max(0.1, threshold - LSH_MARGIN))
         self.exact: dict[str, str] = {}
         self.keys: list[str] = []
         self.texts: list[str] = []
@@ -85,7 +148,7 @@ class _Index:
 
     def candidates(self, minhash: MinHash) -> list[int]:
         """Rows from the LSH buckets whose MinHash estimate is near enough to check exactly."""
-        rows = np.fromiter(self.lsh.query(minhash), dtype=np.int64)
+        rows = np.fromiter(self.lsh.query(minhash.hashvalues), dtype=np.int64)
         if not rows.size:
             return []
         agree = np.count_nonzero(self.signatures[rows] == minhash.hashvalues, axis=1)
@@ -101,7 +164,7 @@ class _Index:
             grown[:row] = self.signatures
             self.signatures = grown
         self.signatures[row] = minhash.hashvalues
-        self.lsh.insert(row, minhash, check_duplication=False)
+        self.lsh.insert(minhash.hashvalues)
         self.keys.append(key)
         self.texts.append(normalised)
 
@@ -118,13 +181,13 @@ def deduplicate(examples: list[Example], threshold: float,
     for example, text, minhash in zip(existing, old_texts, _minhashes(old_texts)):
         index.add(example.id, text, minhash)
     texts = [normalise(e.text) for e in examples]
-    minhashes = _minhashes(texts)
+    order = sorted(range(len(examples)), key=lambda i: _rank(examples[i]))
     dropped_ids: set[str] = set()
-    for i in sorted(range(len(examples)), key=lambda i: _rank(examples[i])):
+    for i, minhash in zip(order, _minhashes(texts[i] for i in order)):
         example = examples[i]
-        kept_id = index.match(texts[i], minhashes[i])
+        kept_id = index.match(texts[i], minhash)
         if kept_id is None or kept_id == example.id:
-            index.add(example.id, texts[i], minhashes[i])
+            index.add(example.id, texts[i], minhash)
             continue
         if "duplicate" not in example.reasons:
             example.reasons.append("duplicate")
