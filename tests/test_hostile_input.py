@@ -80,11 +80,11 @@ def hostile_folder(root: Path) -> dict[str, str]:
     (root / "picture.pdf").write_bytes(PNG)
     (root / "truncated.pdf").write_bytes((CORPUS / "pdf/test.pdf").read_bytes()[:3000])
     (root / "not_a_zip.xlsx").write_bytes(b"PK\x03\x04" + os.urandom(2000))
-    (root / "huge.txt").write_bytes(b"All work and no play. " * (MAX_FILE_MB * 60_000))
+    (root / "huge.pdf").write_bytes(b"%PDF-1.4 " + b"0" * (MAX_FILE_MB * 1_100_000))  # read whole
     zip_bomb_docx(root / "bomb.docx")
     bad.update({"empty.txt": "empty", "blank.md": "empty", "picture.docx": "mislabeled",
                 "picture.pdf": "mislabeled", "truncated.pdf": "broken",
-                "not_a_zip.xlsx": "broken", "huge.txt": "huge", "bomb.docx": "zip bomb"})
+                "not_a_zip.xlsx": "broken", "huge.pdf": "huge", "bomb.docx": "zip bomb"})
     for relative in ODD_FILES:  # readable or refused; never a crash
         shutil.copy(CORPUS / relative, root / Path(relative).name)
     (root / "nul_bytes.txt").write_bytes(b"Question one?\x00\x00 Answer one.\n" * 20)

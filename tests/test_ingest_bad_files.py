@@ -65,10 +65,13 @@ def test_truncated_pdf_and_docx(tmp_path: Path) -> None:
     assert "damaged or truncated" in reason(docx)
 
 
-def test_file_over_max_file_mb_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "huge.txt"
-    path.write_text("word " * 300_000)
+def test_file_over_max_file_mb_is_refused_unless_it_streams(tmp_path: Path) -> None:
+    path = tmp_path / "huge.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b"0" * 1_100_000)
     assert "over the input.max_file_mb limit of 1 MB" in reason(path, settings=InputConfig(max_file_mb=1))
+    text = tmp_path / "huge.txt"  # read in parts of bounded size: no file size limit applies
+    text.write_text("word " * 300_000)
+    assert read_document(text, settings=InputConfig(max_file_mb=1)).text.count("word") == 300_000
 
 
 def test_empty_unsupported_and_missing(tmp_path: Path) -> None:

@@ -37,8 +37,7 @@ from src.export.error_report import analyze_dataset
 from src.export.exporter import export_dataset
 from src.export.paths import safe_output_name
 from src.export.stats import dataset_stats
-from src.ingest.file_processor import iter_documents
-from src.models import IngestFailure
+from src.ingest.file_processor import iter_documents, iter_summaries
 from src.persistence import backup
 from src.persistence.sqlite_client import Database
 from src.pipeline.plan import keep_all, prepare
@@ -321,18 +320,17 @@ def preview_inputs(s: Session) -> None:
     """Process input files: what the tool reads from each file, or why it skips it."""
     folder = prompts.ask_input_folder("Folder or file to read", s.config.input.directory)
     read = skipped = 0
-    for doc in iter_documents([project_path(folder)], s.config.input):
-        if isinstance(doc, IngestFailure):
+    for summary in iter_summaries(iter_documents([project_path(folder)], s.config.input)):
+        if not summary["ok"]:
             skipped += 1
-            console.out(f"  skipped {doc.path}: {doc.reason}")
+            console.out(f"  skipped {summary['file']}: {summary['error']}")
             continue
         read += 1
-        units = f", {doc.units} {doc.unit_name}" if doc.unit_name else ""
-        console.out(f"  read {doc.path}: {doc.format}, {len(doc.blocks)} blocks{units}, "
-                    f"{len(doc.text):,} characters")
-        for warning in doc.warnings:
+        units = f", {summary['units']} {summary['unit_name']}" if summary["unit_name"] else ""
+        console.out(f"  read {summary['file']}: {summary['format']}, {summary['blocks']} "
+                    f"blocks{units}, {summary['characters']:,} characters")
+        for warning in summary["warnings"]:
             console.out(f"    note: {warning}")
-        del doc  # one document in memory at a time
     console.info(f"{read} file(s) readable, {skipped} skipped.")
 
 

@@ -25,6 +25,7 @@ import math
 import os
 import pickle
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -91,10 +92,11 @@ class RayEngine:
     def __init__(self, config: Config, progress: bool = False):
         self.ray = import_ray()
         self.config, self.progress = config, progress
-        self.started_here = False
         if not self.ray.is_initialized():
             self._connect()
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # its INFO lines are for Ray users
         context = self.ray.data.DataContext.get_current()
+        context.print_on_execution_start = False
         context.execution_options.preserve_order = True  # results in input order: determinism
         context.enable_progress_bars = progress
         self.cpus = max(1, int(self.ray.cluster_resources().get("CPU", 1)))
@@ -102,13 +104,13 @@ class RayEngine:
     def _connect(self) -> None:
         address = os.environ.get("RAY_ADDRESS")
         if address:
-            self.ray.init(address=address, runtime_env=runtime_env(), log_to_driver=False)
+            self.ray.init(address=address, runtime_env=runtime_env(), log_to_driver=False,
+                          logging_level=logging.WARNING)
         else:  # none given: a small Ray of our own on this machine, loopback only
             self.ray.init(num_cpus=worker_count(self.config), include_dashboard=False,
                           object_store_memory=LOCAL_OBJECT_STORE_MB << 20,
                           _node_ip_address="127.0.0.1", runtime_env=runtime_env(),
-                          log_to_driver=False)
-            self.started_here = True
+                          log_to_driver=False, logging_level=logging.WARNING)
 
     # ---------------------------------------------------------------- reading
 
@@ -149,9 +151,9 @@ class RayEngine:
         return RayAgents(self, config, db_path, free_prompt)
 
     def close(self) -> None:
-        if self.started_here:
-            self.ray.shutdown()
-            self.started_here = False
+        """Nothing to stop between stages: a local Ray started for this run serves the next
+        stage too (reading, then the agents) and stops when the program ends (Ray's own exit
+        hook)."""
 
     def __enter__(self) -> RayEngine:
         return self
@@ -188,9 +190,12 @@ class RayAgents:
                                       override_num_blocks=min(len(slots), self.actors * 4) or 1)
         kwargs = {"blob": pickle.dumps((self.config, mode, self.free_prompt)),
                   "environ": worker_environ(), "names": self.names, "concurrency": per_actor}
-        out = ds.map_batches(AgentWorker, batch_size=per_actor, num_cpus=ACTOR_CPUS,
-                             compute=self.ray.data.ActorPoolStrategy(size=self.actors),
-                             fn_constructor_kwargs=kwargs)
+        with warnings.catch_warnings():  # max_restarts=0 is Ray's own advice, given this way
+            warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+            out = ds.map_batches(AgentWorker, batch_size=per_actor, num_cpus=ACTOR_CPUS,
+                                 compute=self.ray.data.ActorPoolStrategy(size=self.actors),
+                                 fn_constructor_kwargs=kwargs,
+                                 max_restarts=0)  # an actor that died is not started again
         outputs: dict[int, AgentOutput] = {}
         for row in out.iter_rows():
             result, totals = pickle.loads(row["out"])

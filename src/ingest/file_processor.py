@@ -29,6 +29,7 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".md": "md", ".markdown": "md",
     ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".pptx": "pptx",
 }
+STREAMED = frozenset({"csv", "txt", "md", "xlsx"})  # read in parts: no size limit applies
 LEGACY_EXTENSIONS = {".doc": ".docx", ".xls": ".xlsx", ".ppt": ".pptx", ".docm": ".docx",
                      ".xlsm": ".xlsx", ".pptm": ".pptx"}
 _Reader = Callable[[Path, InputConfig, str | None], Iterator[Document]]
@@ -82,7 +83,7 @@ def _checked_parts(path: Path, name: str, settings: InputConfig,
     if not path.is_file():
         raise InputFileError(name, "is not a regular file.")
     fmt = detect_format(path)
-    safety.check_size(path, settings)
+    safety.check_size(path, settings, limited=fmt not in STREAMED)
     safety.check_signature(path, fmt, safety.read_head(path))
     if fmt in ("docx", "xlsx", "pptx"):
         safety.check_zip(path, fmt, settings)

@@ -57,8 +57,9 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def check_size(path: Path, settings: InputConfig) -> int:
-    """The file size; refuses empty files and files over input.max_file_mb."""
+def check_size(path: Path, settings: InputConfig, limited: bool = True) -> int:
+    """The file size; refuses empty files, and (when `limited`: formats read whole) files over
+    input.max_file_mb."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -66,10 +67,10 @@ def check_size(path: Path, settings: InputConfig) -> int:
     if size == 0:
         raise InputFileError(str(path), "empty file (0 bytes): nothing to read.")
     limit = settings.max_file_mb * 1024 * 1024
-    if size > limit:
+    if limited and size > limit:
         raise InputFileError(str(path), f"is {size / 1048576:.1f} MB, over the input.max_file_mb "
-                             f"limit of {settings.max_file_mb:g} MB: split the file or raise the "
-                             "limit in config.yaml.")
+                             f"limit of {settings.max_file_mb:g} MB for PDF, DOCX and PPTX files (read "
+                             "whole): split the file or raise the limit in config.yaml.")
     return size
 
 
