@@ -67,7 +67,9 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _tree_peak(command: list[str], env: dict[str, str]) -> tuple[str, float, float]:
-    """(stdout, peak memory MB of the process and all its children together, seconds)."""
+    """(stdout, peak memory MB of the process and all its children together, seconds).
+
+    Sampled every 0.3 s (reading /proc/*/smaps costs CPU: the speed runs do not use this)."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
@@ -78,7 +80,7 @@ def _tree_peak(command: list[str], env: dict[str, str]) -> tuple[str, float, flo
             peak = max(peak, sum(_rss(p) for p in tree) / 2**20)
         except psutil.Error:
             pass
-        time.sleep(0.1)
+        time.sleep(0.3)
     out = proc.stdout.read() if proc.stdout else ""
     return out, peak, time.perf_counter() - start
 
@@ -93,9 +95,11 @@ def _rss(process: psutil.Process) -> int:
 
 
 def _prepare(workdir: Path, folder: Path, workers: int) -> dict:
+    """`prepare` in a fresh interpreter with `workers` (its own timing: nothing else runs)."""
     config = _config(folder, workdir / f"prepare_{workers}.yaml", workers=workers)
-    out, peak, _ = _tree_peak([sys.executable, "-c", _PREPARE, str(config)], _env(workdir / "home"))
-    return {**json.loads(out), "peak": peak}
+    proc = subprocess.run([sys.executable, "-c", _PREPARE, str(config)], cwd=ROOT, check=True,
+                          env=_env(workdir / "home"), capture_output=True, text=True)
+    return json.loads(proc.stdout)
 
 
 def _speedup_rows(workdir: Path, folder: Path, what: str, count: float, unit: str) -> list[dict]:
@@ -105,8 +109,8 @@ def _speedup_rows(workdir: Path, folder: Path, what: str, count: float, unit: st
     cores = os.cpu_count() or 1
     notes = (f"{one['read']} files read, {one['chunks']} chunks, {one['extracted']} examples; "
              f"1 worker {one['seconds']:.1f} s, {cores} workers {every['seconds']:.1f} s; "
-             f"identical output: {same}; peak RSS (all processes) {one['peak']:.0f} / "
-             f"{every['peak']:.0f} MB")
+             f"identical output: {same}; the pool's start (a fork server, each worker's "
+             "tokenizer) is included")
     return [
         {"name": f"{what} ({unit}, 1 worker)", "value": round(count / one["seconds"], 1),
          "unit": unit, "aim": "report", "ok": True, "notes": notes},
@@ -181,6 +185,8 @@ def one_line_row(workdir: Path) -> dict:
             out.write(" ".join(rng.choice(words) for _ in range(1000)) + " ")
     config = _config(folder, workdir / "oneline.yaml", workers=1)
     out, peak, _ = _tree_peak([sys.executable, "-c", _PREPARE, str(config)], _env(workdir / "home"))
+    if not out:
+        raise RuntimeError("prepare of the one-line file failed")
     result = json.loads(out)
     return {"name": f"prepare a {ONE_LINE_MB} MB single-line text", "value": round(result["seconds"], 1),
             "unit": "s", "aim": f"peak < {AIM_RSS_MB} MB", "ok": peak < AIM_RSS_MB,
