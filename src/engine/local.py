@@ -9,6 +9,7 @@ workers costs more than it saves.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections import deque
@@ -73,8 +74,7 @@ class LocalEngine:
         with tqdm(total=len(examples), desc="score", unit="sample", disable=not self.progress,
                   leave=False) as bar:
             for batch, scored in zip(batches, self.ordered(score_batch, batches, config)):
-                for ex, (scores, notes, reasons) in zip(batch, scored):
-                    ex.scores, ex.notes, ex.reasons = scores, notes, reasons
+                adopt(batch, scored)
                 bar.update(len(batch))
 
     def ordered(self, fn: Callable[[T, Any], R], items: Iterable[T], shared: Any) -> Iterator[R]:
@@ -107,10 +107,18 @@ class LocalEngine:
         self.close()
 
 
-def score_batch(batch: list[Example], config: QualityConfig) -> list[tuple[dict, list, list]]:
-    """(scores, notes, reasons) of each example of a batch (what scoring changes, sent back)."""
-    score_examples(batch, config)
-    return [(ex.scores, ex.notes, ex.reasons) for ex in batch]
+def score_batch(batch: list[Example], config: QualityConfig) -> list[Example]:
+    """A batch of examples scored (in a worker: the scored copies are sent back)."""
+    return score_examples(batch, config)
+
+
+def adopt(originals: list[Example], scored: list[Example]) -> None:
+    """Give each original every field of its scored copy (scores, notes, reasons, claims...):
+    whatever scoring fills, the pool's result is the same as scoring in place."""
+    names = [f.name for f in dataclasses.fields(Example)]
+    for original, copy in zip(originals, scored, strict=True):
+        for name in names:
+            setattr(original, name, getattr(copy, name))
 
 
 def estimated_seconds(files: list[InputFile]) -> float:

@@ -35,7 +35,7 @@ from src.agents.create_agent import CreateAgent, Slot
 from src.agents.free_agent import FreeAgent
 from src.config import BASE_URL_ENV, KEY_ENV, PROJECT_ROOT, Config, QualityConfig, worker_count
 from src.engine.limits import BudgetProxy, LimiterProxy, ResponseStore, SharedLimits, StoreProxy
-from src.engine.local import POOL_MIN_SAMPLES, SCORE_BATCH, score_batch
+from src.engine.local import POOL_MIN_SAMPLES, SCORE_BATCH, adopt, score_batch
 from src.engine.work import FileResult, Job, process_file
 from src.errors import UsageError
 from src.ingest.inputs import InputFile
@@ -141,8 +141,7 @@ class RayEngine:
                                       override_num_blocks=min(len(batches), self.cpus * 4))
         rows = ds.map(_score_row, fn_kwargs={"config": pickle.dumps(config)}).iter_rows()
         for batch, row in zip(batches, rows):
-            for ex, (scores, notes, reasons) in zip(batch, pickle.loads(row["scored"])):
-                ex.scores, ex.notes, ex.reasons = scores, notes, reasons
+            adopt(batch, pickle.loads(row["scored"]))
 
     # ---------------------------------------------------------------- agents
 
@@ -210,10 +209,20 @@ class RayAgents:
             self.totals[key] += totals.get(key, 0)
         self.failures.update(totals.get("failures", {}))
 
-    def client_totals(self) -> dict[str, Any]:
-        """The run's totals over every worker, shaped like LLMClient.totals."""
+    def share_with(self, client: LLMClient) -> None:
+        """Put a client of the driver (identify's LLM stage, the judge) under the same limits."""
+        client.limiter = LimiterProxy(self.limits)  # type: ignore[assignment]
+        client.budget = BudgetProxy(client.budget, self.limits)  # type: ignore[assignment]
+
+    def client_totals(self, driver: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run's totals over every worker (and the driver's own client), shaped like
+        LLMClient.totals."""
+        totals, failures = Counter(self.totals), Counter(self.failures)
+        if driver:
+            totals.update({k: driver.get(k, 0) for k in TOTAL_KEYS})
+            failures.update(driver.get("failures", {}))
         state = self.shared_state()
-        return {**dict(self.totals), "failures": dict(self.failures),
+        return {**(driver or {}), **dict(totals), "failures": dict(failures),
                 "budget_usd": self.config.budget_usd, "shared_spent_usd": state["spent"],
                 "rate_limited": state["rate_limited"], "engine": "ray"}
 

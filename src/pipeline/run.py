@@ -21,7 +21,7 @@ from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
 from src.agents.identify_agent import IdentifyAgent
 from src.config import Config, db_path
 from src.engine.engines import Engine, engine_for
-from src.engine.ray_engine import RayEngine
+from src.engine.ray_engine import RayAgents, RayEngine
 from src.engine.work import shift_examples
 from src.errors import UsageError
 from src.export.paths import safe_output_name
@@ -73,9 +73,12 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
                     engine: Engine) -> None:
     config = plan.config
     extracted: list[Example] = []
-    on_ray = isinstance(engine, RayEngine)  # the agents' clients live on the cluster
-    client = client_for(config, db) if plan.needs_llm and not (
-        on_ray and not config.agent.identify.use_llm) else None
+    on_ray = engine.agents(config, str(db_path()), plan.free_prompt or "") \
+        if isinstance(engine, RayEngine) and plan.needs_llm else None
+    client = client_for(config, db) if plan.needs_llm and (
+        on_ray is None or config.agent.identify.use_llm or config.quality.llm_judge) else None
+    if client is not None and on_ray is not None:
+        on_ray.share_with(client)  # identify's LLM stage and the judge run here, within the cluster's limits
     log.client = client
     try:
         if config.mode in ("identify", "hybrid"):
@@ -84,39 +87,31 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
             if config.mode == "identify":  # stored now: let them go before the dataset is finished
                 plan.extracted, plan.documents, extracted = [], [], []
         if config.mode in ("create", "hybrid", "free"):
-            run_batch, finish = _batch_runner(plan, client, processor, engine)
-            try:
-                await _create_loop(plan, run_batch, processor, log, extracted, client)
-            finally:
-                log.client_totals = finish()
+            await _create_loop(plan, _batch_runner(plan, client, processor, on_ray), processor, log,
+                               extracted, client)
     finally:
+        here = dict(client.totals) if client is not None else None
+        log.client_totals = on_ray.client_totals(here) if on_ray is not None else (here or {})
+        if on_ray is not None:
+            on_ray.close()
         if client is not None:
-            log.client_totals = log.client_totals or dict(client.totals)
             await client.aclose()
 
 
-def _batch_runner(plan: Plan, client, processor: Processor, engine: Engine) -> tuple[
-        Callable[[list[Slot]], Awaitable[AgentOutput]], Callable[[], dict]]:
-    """How a batch of slots is written: by the agent here, or by an actor pool on Ray; and the
-    client totals once done."""
+def _batch_runner(plan: Plan, client: LLMClient | None, processor: Processor,
+                  on_ray: RayAgents | None) -> Callable[[list[Slot]], Awaitable[AgentOutput]]:
+    """How a batch of slots is written: by the agent here, or by an actor pool on Ray."""
     config = plan.config
-    if isinstance(engine, RayEngine):
-        agents = engine.agents(config, str(db_path()), plan.free_prompt or "")
-
-        async def on_ray(batch: list[Slot]) -> AgentOutput:
-            return await asyncio.to_thread(agents.run, batch, config.mode, processor.on_progress)
-
-        def ray_totals() -> dict:
-            totals = agents.client_totals()
-            agents.close()
-            return totals
-        return on_ray, ray_totals
+    if on_ray is not None:
+        async def ray_batch(batch: list[Slot]) -> AgentOutput:
+            return await asyncio.to_thread(on_ray.run, batch, config.mode, processor.on_progress)
+        return ray_batch
     agent = (FreeAgent(config, client, plan.free_prompt or "") if config.mode == "free"
              else CreateAgent(config, client, mode=config.mode))
 
     async def here(batch: list[Slot]) -> AgentOutput:
         return await agent.run(batch, on_done=processor.on_progress)
-    return here, lambda: dict(client.totals) if client is not None else {}
+    return here
 
 
 def _identify_quota(config: Config, size: int) -> int:
