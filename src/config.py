@@ -39,6 +39,7 @@ EXPORT_FORMATS = ("native", *RECORD_FORMATS, *BUNDLE_FORMATS)
 ENGINES = ("local", "ray")
 KEY_ENV = {p: f"{p.upper()}_API_KEY" for p in AGENT_PROVIDERS}
 BASE_URL_ENV = {p: f"{p.upper()}_BASE_URL" for p in AGENT_PROVIDERS}
+AGENT_PRICE_KEYS = ("input_per_million", "output_per_million")
 
 
 def _opt(default: Any = None, *, choices: tuple | None = None, min: float | None = None,
@@ -163,6 +164,7 @@ class OutputConfig:
     control_tokens: bool = False  # mistral_instruct: literal <s>[INST] ... [/INST] in `instruction`
     license: str = "unknown"  # dataset card (hf export, push): a Hub licence id such as cc-by-4.0
     include_report: bool = True  # <name>_report.html with charts (export/report.py)
+    system_prompt: str = ""  # written into every new sample that has none of its own
 
 
 @dataclass
@@ -183,6 +185,9 @@ class SystemConfig:
     backups_keep: int = _opt(5, min=0, max=1000)
     workers: int = _opt(0, min=0, max=1024)  # processes for reading and scoring; 0: one per core
     engine: str = _opt("local", choices=ENGINES)  # ray: spread the run over a Ray cluster
+    # USD per 1M tokens of the agent model: {input_per_million: X, output_per_million: Y}; wins
+    # over the catalog price and applies to local servers too (empty: catalog, else local = free)
+    agent_price: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,8 +221,8 @@ class TrainConfig:
 
 @dataclass
 class Config:
-    provider: str = _opt("mistral", choices=TARGET_PROVIDERS)
-    model: str = "open-mistral-7b"
+    provider: str = _opt("llama", choices=TARGET_PROVIDERS)
+    model: str = "llama-3.1-8b"
     mode: str = _opt("identify", choices=MODES)
     dataset_size: int = _opt(100, min=1, max=10_000_000)
     output_name: str = "my_dataset"
@@ -356,6 +361,12 @@ def _check_cross_fields(config: Config, errors: list[str]) -> None:
         if name not in AGENT_PROVIDERS:
             errors.append(f"system.base_urls.{name} is not a provider "
                           f"(one of {', '.join(AGENT_PROVIDERS)})")
+    price = config.system.agent_price
+    if price and set(price) != set(AGENT_PRICE_KEYS):
+        errors.append("system.agent_price needs exactly "
+                      + " and ".join(AGENT_PRICE_KEYS) + f" (USD per 1M tokens), got {_describe(price)}")
+    elif any(isinstance(v, (int, float)) and v < 0 for v in price.values()):
+        errors.append(f"system.agent_price values must be 0 or more, got {_describe(price)}")
     weights = config.quality.weights
     if weights.extractive + weights.detail + weights.domain <= 0:
         errors.append("quality.weights must not all be 0")
@@ -472,10 +483,31 @@ def base_url(provider: str, config: Config | None = None) -> str | None:
 
 
 def agent_choice(config: Config) -> tuple[str, str]:
-    """(provider, model) for the agent LLM: AGENT_PROVIDER/AGENT_MODEL override config."""
+    """(provider, model) for the agent LLM: AGENT_PROVIDER/AGENT_MODEL override config.
+
+    With no AGENT_PROVIDER, a configured provider that has neither a key nor a base URL gives way
+    to llama when a llama base URL is set (the README's local-server path: LLAMA_BASE_URL alone).
+    The model is then "" when the configured one names another provider's model: the caller
+    (providers.llm_client.require_key) says which flag to give.
+    """
     provider = os.environ.get("AGENT_PROVIDER") or config.system.agentic_llm
     model = os.environ.get("AGENT_MODEL") or config.system.agentic_model
     if provider not in AGENT_PROVIDERS:
         raise ConfigError(f"AGENT_PROVIDER must be one of {', '.join(AGENT_PROVIDERS)}, "
                           f"got {provider!r}")
+    if not os.environ.get("AGENT_PROVIDER") and llama_fallback(provider, config):
+        foreign = model.lower().startswith(OTHER_PROVIDER_MODELS) and \
+            not os.environ.get("AGENT_MODEL")
+        return "llama", "" if foreign else model
     return provider, model
+
+
+# Model names that belong to a hosted provider, never to a local OpenAI-compatible server.
+OTHER_PROVIDER_MODELS = ("gpt-", "chatgpt", "o1", "o3", "o4", "claude", "gemini", "open-mistral",
+                         "mistral-", "ministral", "codestral", "pixtral")
+
+
+def llama_fallback(provider: str, config: Config) -> bool:
+    """True when `provider` has no key and no base URL but a llama base URL is set."""
+    return (provider != "llama" and not api_key(provider) and not base_url(provider, config)
+            and bool(base_url("llama", config)))

@@ -64,6 +64,10 @@ class AuthError(ProviderError):
     exit_code = 2
 
 
+class BillingError(AuthError):
+    """The provider refused for billing: the account has no credit or quota left (402, insufficient_quota)."""
+
+
 class RateLimited(ProviderError):
     """The provider answered 429 after all retries."""
 

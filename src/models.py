@@ -66,6 +66,9 @@ class Chunk:
     end: int = 0
 
 
+SURPLUS = "over_size_cap"  # the one reason that is no reject (see Example.surplus)
+
+
 @dataclass(slots=True)  # slots: a run may hold 100,000 examples of a few turns each
 class Turn:
     role: str  # "user" or "assistant"
@@ -130,7 +133,13 @@ class Example:
 
     @property
     def rejected(self) -> bool:
-        return bool(self.reasons)
+        """Failed a check (a surplus sample has not: it is good, only beyond the size asked for)."""
+        return bool(self.reasons) and not self.surplus
+
+    @property
+    def surplus(self) -> bool:
+        """Passed every check but the dataset already had its size: kept for a larger run."""
+        return self.reasons == [SURPLUS]
 
 
 @dataclass

@@ -9,6 +9,11 @@ or random (`fault_rates={"hang": 0.02}`, seeded). Kinds: ok, 429, 401, 404, 500,
 malformed (not JSON), offschema (JSON missing the required keys). With `requests_per_minute` the
 server enforces a rate limit like a real provider: 429 with Retry-After beyond it.
 
+Any other reply is scripted with `Canned` (mixed freely with fault names in `script`): any status,
+raw body, headers, content text or usage object, per request, e.g.
+`server.script(Canned(body={"choices": []}), Canned(usage=None), Canned(status=402, body=...))`.
+`token_counter` sets how the server counts (and bills) tokens, e.g. with a real tokenizer.
+
 A `responder(FakeRequest) -> dict | str` decides the content (a dict is sent as JSON, a str as
 is); the default builds a minimal instance of the requested schema. Tests use the fixture:
 
@@ -54,6 +59,25 @@ class FakeRequest:
 
 
 Responder = Callable[[FakeRequest], "dict | str"]
+KEEP: Any = object()  # a Canned part left as the server would send it anyway
+
+
+@dataclass
+class Canned:
+    """One reply exactly as a test wants it; parts left at KEEP are what the server sends anyway.
+
+    body: the whole body (a dict or list is sent as JSON, str or bytes as they are) instead of a
+    wire-format reply; text: the content of an otherwise normal reply (instead of the responder's);
+    usage: the usage object of that reply in the wire's own keys (`usage`, `usageMetadata`), None
+    for null; headers and content_type are sent as given.
+    """
+
+    status: int = 200
+    body: Any = KEEP
+    text: str | None = None
+    usage: Any = KEEP
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
 
 
 def approx_tokens(text: str) -> int:
@@ -170,6 +194,11 @@ ERROR_NAMES = {401: ("authentication_error", "UNAUTHENTICATED"),
                529: ("overloaded_error", "UNAVAILABLE")}
 
 
+USAGE_KEYS = {"openai": ("usage", "prompt_tokens", "completion_tokens"),
+              "anthropic": ("usage", "input_tokens", "output_tokens"),
+              "gemini": ("usageMetadata", "promptTokenCount", "candidatesTokenCount")}
+
+
 def error_body(wire: str, status: int) -> dict:
     """An error body shaped like the provider's."""
     kind, grpc = ERROR_NAMES.get(status, ("api_error", "UNKNOWN"))
@@ -228,8 +257,10 @@ class FakeLLMServer:
     def __init__(self, *, latency: float = 0.0, requests_per_minute: float | None = None,
                  responder: Responder | None = None, fault_rates: dict[str, float] | None = None,
                  hang_seconds: float = 30.0, seed: int = 0, valid_keys: set[str] | None = None,
-                 retry_after: float = 1.0, error_retry_after: float | None = None):
+                 retry_after: float = 1.0, error_retry_after: float | None = None,
+                 token_counter: Callable[[str], int] = approx_tokens):
         self.latency = latency
+        self.token_counter = token_counter
         self.responder = responder or default_responder
         self.fault_rates = fault_rates or {}
         self.hang_seconds = hang_seconds
@@ -240,7 +271,7 @@ class FakeLLMServer:
         self.stats = Stats()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self._script: list[str] = []
+        self._script: list[str | Canned] = []
         self._random = random.Random(seed)
         self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self._httpd.request_queue_size = 256
@@ -257,15 +288,15 @@ class FakeLLMServer:
         """The base URL an SDK takes: with /v1 for OpenAI-compatible, the root for the rest."""
         return self.url + "/v1" if provider in OPENAI_COMPATIBLE else self.url
 
-    def script(self, *faults: str) -> None:
-        """Apply these faults to the next requests, in order (then back to normal)."""
-        unknown = [f for f in faults if f not in FAULTS]
+    def script(self, *faults: str | Canned) -> None:
+        """Apply these faults or canned replies to the next requests, in order (then normal)."""
+        unknown = [f for f in faults if not isinstance(f, Canned) and f not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault(s) {unknown}; use {FAULTS}")
         with self.lock:
             self._script.extend(faults)
 
-    def next_fault(self) -> str:
+    def next_fault(self) -> str | Canned:
         """The fault for the request being handled (call under the lock)."""
         if self._script:
             return self._script.pop(0)
@@ -335,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 fake.stats.in_flight -= 1
 
-    def _decide(self, req: FakeRequest) -> tuple[str, float]:
+    def _decide(self, req: FakeRequest) -> tuple[str | Canned, float]:
         fake = self.fake
         key = (req.headers.get("authorization", "").removeprefix("Bearer ")
                or req.headers.get("x-api-key") or req.headers.get("x-goog-api-key") or "")
@@ -344,8 +375,11 @@ class _Handler(BaseHTTPRequestHandler):
         wait = fake.bucket.take() if fake.bucket else 0.0
         return ("429", wait) if wait else (fake.next_fault(), 0.0)
 
-    def _answer(self, req: FakeRequest, fault: str, wait: float) -> None:
+    def _answer(self, req: FakeRequest, fault: str | Canned, wait: float) -> None:
         fake = self.fake
+        if isinstance(fault, Canned):
+            self._send_canned(req, fault)
+            return
         if fault == "hang":
             fake.stopping.wait(fake.hang_seconds)
             self.close_connection = True
@@ -371,10 +405,31 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = fake.responder(req)
         text = data if isinstance(data, str) else json.dumps(data)
-        in_tok, out_tok = approx_tokens(req.system + req.user), approx_tokens(text)
+        count = fake.token_counter
+        in_tok, out_tok = count(req.system + req.user), count(text)
         self._bill(in_tok, out_tok)  # before sending: the client may read the stats at once
         if not self._send(200, reply_body(req, text, data, in_tok, out_tok)):
             self._bill(-in_tok, -out_tok)
+
+    def _send_canned(self, req: FakeRequest, canned: Canned) -> None:
+        """A scripted reply: a raw body as given, or a normal one with its text or usage replaced."""
+        headers = {**canned.headers, "Content-Type": canned.content_type}
+        if canned.body is not KEEP:
+            body = canned.body
+            payload = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass") \
+                if isinstance(body, str) else json.dumps(body).encode()
+            self._send_payload(canned.status, payload, headers)
+            return
+        data: Any = canned.text if canned.text is not None else self.fake.responder(req)
+        text = data if isinstance(data, str) else json.dumps(data)
+        in_tok, out_tok = self.fake.token_counter(req.system + req.user), self.fake.token_counter(text)
+        body = reply_body(req, text, data, in_tok, out_tok)
+        if canned.usage is not KEEP:
+            key, in_key, out_key = USAGE_KEYS[req.wire]
+            body[key] = canned.usage
+            in_tok, out_tok = (_count(canned.usage, in_key), _count(canned.usage, out_key))
+        self._bill(in_tok, out_tok)
+        self._send_payload(canned.status, json.dumps(body).encode(), headers)
 
     def _bill(self, in_tok: int, out_tok: int) -> None:
         with self.fake.lock:
@@ -382,14 +437,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.stats.billed_output_tokens += out_tok
 
     def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> bool:
-        payload = json.dumps(body).encode()
+        return self._send_payload(status, json.dumps(body).encode(),
+                                  {"Content-Type": "application/json", **(headers or {})})
+
+    def _send_payload(self, status: int, payload: bytes, headers: dict[str, str]) -> bool:
         with self.fake.lock:
             self.fake.stats.statuses[status] += 1
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
+            for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
@@ -398,6 +455,12 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up (timeout) before the answer: nothing billed
             self.close_connection = True
             return False
+
+
+def _count(usage: Any, key: str) -> int:
+    """What a scripted usage object bills: its count when it is a whole number >= 0, else 0."""
+    value = usage.get(key) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 @pytest.fixture(name="fake_llm")

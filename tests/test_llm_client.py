@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from src.config import Config
-from src.errors import AuthError, BadReply, BudgetExhausted, ProviderUnavailable
+from src.errors import AuthError, BadReply, BudgetExhausted, ConfigError, ProviderUnavailable
 from src.persistence.sqlite_client import Database
 from src.providers.llm_client import LLMClient, estimate, failure_category
 from src.providers.prices import agent_price
@@ -287,15 +286,31 @@ def test_local_openai_compatible_server_needs_no_key(fake_llm, monkeypatch):
         LLMClient(make_config(), None, provider="llama", model="llama3")
 
 
-def test_unknown_price_warns_once_and_is_marked(fake_llm, monkeypatch, caplog):
+def test_an_agent_model_without_a_price_refuses_and_says_how_to_set_one(fake_llm, monkeypatch):
     point_at(fake_llm, monkeypatch)
-    with caplog.at_level(logging.WARNING, logger="src.providers.llm_client"):
-        client = LLMClient(make_config(), None, model="no-such-model-for-price")
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://openrouter.example/api/v1")  # hosted, no price
+    with pytest.raises(ConfigError) as refused:
         LLMClient(make_config(), None, model="no-such-model-for-price")
-    assert sum("No price for agent openai/no-such-model" in r.message
-               for r in caplog.records) == 1
+    message = str(refused.value)
+    assert "No price is known for the agent model openai/no-such-model-for-price" in message
+    assert "budget_usd ($5.00) could not stop the run" in message
+    assert "agent_price: {input_per_million:" in message
+    assert fake_llm.stats.requests == 0
+
+
+def test_an_explicit_price_applies_to_any_model_and_to_local_servers(fake_llm, monkeypatch):
+    point_at(fake_llm, monkeypatch)  # a server on 127.0.0.1: free unless a price is set
+    config = make_config()
+    config.system.agent_price = {"input_per_million": 2.0, "output_per_million": 8.0}
+    client = LLMClient(config, None, model="no-such-model-for-price")
     run_job(client, 2)
-    assert client.totals["price_known"] is False and client.totals["cost_usd"] == 0
+    billed = (fake_llm.stats.billed_input_tokens * 2.0
+              + fake_llm.stats.billed_output_tokens * 8.0) / 1e6
+    assert client.totals["cost_usd"] == pytest.approx(billed) and billed > 0
+    assert "system.agent_price in config.yaml" in client.totals["price"]
+    local = LLMClient(make_config(), None, model="no-such-model-for-price")
+    assert local.price.cost(10**6, 10**6) == 0 and "free: a server on this machine" in \
+        local.price.describe()
 
 
 def test_estimate_at_the_configured_rate_limit(monkeypatch):
@@ -310,8 +325,10 @@ def test_estimate_at_the_configured_rate_limit(monkeypatch):
     assert est.seconds == pytest.approx(6000 * 60 / 500)  # 500/min binds, not tokens
     text = est.describe()
     assert "6,000 requests" in text and "12 min" in text and "500 requests/min" in text
-    unknown = LLMClient(config, None, model="unknown-model").estimate(10, 100, 100)
-    assert "cost unknown" in unknown.describe()
+    assert "at $0.15 in / $0.6 out per 1M tokens (catalog price of openai/gpt-4o-mini" in text
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://proxy.example/v1")
+    unknown = estimate(config, 10, 100, 100, provider="openai", model="unknown-model")
+    assert "cost unknown" in unknown.describe() and not unknown.price_known
 
 
 def test_estimate_before_any_key_is_set():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import random
+
 import pytest
+import quicktok
 
 from src.providers.base_provider import Request
-from src.providers.llm_client import RateLimiter, estimate_tokens, request_key
+from src.providers.budget import count_tokens
+from src.providers.llm_client import RateLimiter, request_key, request_tokens
 
 
 class Clock:
@@ -76,9 +81,34 @@ def test_successes_win_the_configured_rate_back_but_never_exceed_it():
     assert limiter.request_interval == pytest.approx(0.1)
 
 
-def test_token_estimate_is_not_below_a_real_tokenizer_rate():
-    assert estimate_tokens("word " * 300) >= 300  # English ~1 token per word
-    assert estimate_tokens("数据集" * 100) >= 300  # CJK ~1 token per character
+HARD_TEXTS = {  # text that real tokenizers split far finer than UTF-8 bytes / 3 (issue 21 #6)
+    "hex": random.Random(1).randbytes(600).hex(),
+    "base64": base64.b64encode(random.Random(2).randbytes(900)).decode(),
+    "emoji": "😀🎉🚀👍🏽" * 60,
+    "amharic": "ሰላም ለዓለም እንዴት ነህ " * 30,
+    "english": "The office opens at nine in the morning. " * 30,
+}
+
+
+def _real(encoding: str, text: str) -> int:
+    """A real tokenizer's count (quicktok's vocabularies equal tiktoken's and Meta's: see
+    tests/test_token_counter.py, which proves it offline)."""
+    return len(quicktok.get_encoding(encoding).encode(text))
+
+
+@pytest.mark.parametrize("kind", sorted(HARD_TEXTS))
+def test_budget_tokens_are_never_below_the_real_tokenizer(kind):
+    text = HARD_TEXTS[kind]
+    real = _real("o200k_base", text)  # gpt-4o-mini's own tokenizer, the reference
+    assert count_tokens(text, "openai", "gpt-4o-mini") >= real
+    assert count_tokens(text, "llama", "llama3") >= _real("llama3", text)
+    assert count_tokens(text, "openai", "gpt-4o-mini") >= len(text.encode()) / 3  # the old floor
+
+
+def test_request_tokens_count_system_user_and_schema_with_the_real_tokenizer():
+    req = Request("gpt-4o-mini", "sys", HARD_TEXTS["hex"], {"type": "object"})
+    real = _real("o200k_base", req.system + req.user + '{"type": "object"}')
+    assert real <= request_tokens(req, "openai") <= real + 32
 
 
 def test_request_key_changes_with_anything_that_shapes_the_reply():

@@ -17,6 +17,7 @@ from src.config import AGENT_PROVIDERS
 from src.errors import (
     AuthError,
     BadReply,
+    BillingError,
     ConfigError,
     ProviderError,
     ProviderUnavailable,
@@ -27,7 +28,7 @@ from src.providers.registry import adapter_class
 
 REQ = Request("test-model", "system", "user", {"type": "object"})
 HTTP_REQUEST = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
-EXPECTED = {400: ProviderError, 401: AuthError, 402: ProviderError, 403: AuthError,
+EXPECTED = {400: ProviderError, 401: AuthError, 402: BillingError, 403: AuthError,
             404: ConfigError, 408: ProviderUnavailable, 409: ProviderUnavailable,
             413: ProviderError, 422: ProviderError, 429: RateLimited, 500: ProviderUnavailable,
             502: ProviderUnavailable, 503: ProviderUnavailable, 504: ProviderUnavailable,
@@ -48,15 +49,17 @@ def adapter(provider: str):
     return adapter_class(provider)("sk-test-123", "http://127.0.0.1:9", 5.0)
 
 
-def http_response(status: int, headers: dict | None = None) -> httpx2.Response:
+def http_response(status: int, headers: dict | None = None,
+                  error: dict | None = None) -> httpx2.Response:
     return httpx2.Response(status, headers=headers,
-                           json={"error": {"message": "boom", "type": "x", "code": status}},
+                           json={"error": error or {"message": "boom", "type": "x", "code": status}},
                            request=HTTP_REQUEST)
 
 
-def sdk_status_error(provider: str, status: int, headers: dict | None = None) -> Exception:
-    """The exception the provider's SDK itself raises for this HTTP status."""
-    response = http_response(status, headers)
+def sdk_status_error(provider: str, status: int, headers: dict | None = None,
+                     error: dict | None = None) -> Exception:
+    """The exception the provider's SDK itself raises for this HTTP status (and error body)."""
+    response = http_response(status, headers, error)
     if provider in ("openai", "llama"):
         client = openai.OpenAI(api_key="sk-test-123", base_url="http://127.0.0.1:9/v1")
         return client._make_status_error_from_response(response)
@@ -87,6 +90,30 @@ def test_retry_after_from_the_sdk_error_is_used(provider):
     exc = sdk_status_error(provider, 429, {"retry-after": "7"})
     failure = adapter(provider).translate(exc, REQ)
     assert isinstance(failure.error, RateLimited) and failure.retry_after == 7
+
+
+# Accounts without credit, as the providers word it (issue 21 #7): never retried as rate limits.
+OPENAI_QUOTA = {"message": "You exceeded your current quota, please check your plan and billing "
+                "details.", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}
+ANTHROPIC_CREDIT = {"type": "invalid_request_error", "message": "Your credit balance is too low "
+                    "to access the Anthropic API. Please go to Plans & Billing to upgrade."}
+OPENAI_RATE = {"message": "Rate limit reached for gpt-4o-mini on requests per min (RPM)",
+               "type": "requests", "code": "rate_limit_exceeded"}
+
+
+@pytest.mark.parametrize(("provider", "status", "error"), [
+    ("openai", 429, OPENAI_QUOTA), ("llama", 429, OPENAI_QUOTA), ("anthropic", 400, ANTHROPIC_CREDIT),
+    ("llama", 402, {"message": "Insufficient credits", "code": 402})])
+def test_an_account_without_credit_is_a_billing_error_never_retried(provider, status, error):
+    failure = adapter(provider).translate(sdk_status_error(provider, status, None, error), REQ)
+    assert isinstance(failure.error, BillingError) and not failure.retryable
+    assert f"refused the request for billing (HTTP {status}" in str(failure.error)
+    assert "nothing more is sent" in str(failure.error)
+
+
+def test_an_ordinary_429_stays_a_rate_limit():
+    failure = adapter("openai").translate(sdk_status_error("openai", 429, None, OPENAI_RATE), REQ)
+    assert isinstance(failure.error, RateLimited) and failure.retryable
 
 
 TRANSPORT = {

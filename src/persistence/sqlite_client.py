@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from src.errors import DatasetNotFound, StorageError
-from src.masking import scrub_secrets
+from src.masking import mask_secrets, scrub_secrets, secret_values
 from src.models import Claim, CoverageRow, Example, Turn
 from src.persistence.backup import damaged_message
+from src.utils.text import valid_unicode
 
 BUSY_TIMEOUT_MS = 15_000
 WAL_ATTEMPTS = 20
@@ -147,7 +148,12 @@ _M003_TRAIN_JOBS = ("train: uploaded files and fine-tuning jobs", """
     CREATE INDEX idx_train_jobs_name ON train_jobs(dataset_name);
     """)
 
-MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT, _M003_TRAIN_JOBS]
+_M004_SURPLUS = ("surplus samples apart from rejects", """
+    UPDATE samples SET status = 'surplus' WHERE reasons = 'over_size_cap';
+    """)
+
+MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT, _M003_TRAIN_JOBS,
+                                     _M004_SURPLUS]
 
 _INSERT_SAMPLE = ("INSERT OR REPLACE INTO samples (id, dataset_id, content, token_length, "
                   "topic_keywords, source_file, split, status, reasons, scores, metadata) "
@@ -170,8 +176,13 @@ def example_to_row(dataset_id: str, ex: Example) -> tuple:
     if ex.judge:
         metadata["judge"] = ex.judge
     return (ex.id, dataset_id, content, ex.token_length, ",".join(ex.topic_keywords),
-            ex.source_file, ex.split, "rejected" if ex.reasons else "accepted",
-            ",".join(ex.reasons), _JSON.encode(ex.scores), _JSON.encode(metadata))
+            ex.source_file, ex.split, sample_status(ex), ",".join(ex.reasons),
+            _JSON.encode(ex.scores), _JSON.encode(metadata))
+
+
+def sample_status(ex: Example) -> str:
+    """accepted | rejected | surplus (passed every check, beyond the size asked for)."""
+    return "surplus" if ex.surplus else "rejected" if ex.reasons else "accepted"
 
 
 def claim_to_json(claim: Claim) -> dict:
@@ -218,6 +229,51 @@ def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:
     return {col[0]: row[i] for i, col in enumerate(cursor.description)}
 
 
+def storable(value: Any, secrets: list[str]) -> Any:
+    """A parameter as it may be stored: text valid UTF-8 (a lone surrogate from a model's reply
+    or a file name would fail the write), with secrets masked (a key echoed in an answer)."""
+    if isinstance(value, str):
+        return mask_secrets(valid_unicode(value), secrets)
+    return value
+
+
+def _storable_row(params: Any, secrets: list[str]) -> Any:
+    if isinstance(params, dict):
+        return {k: storable(v, secrets) for k, v in params.items()}
+    return tuple(storable(v, secrets) for v in params)
+
+
+def disk_error(path: Path, exc: sqlite3.Error) -> StorageError | None:
+    """A StorageError for a full or failing disk, or None for any other SQLite error."""
+    text = str(exc)
+    if "full" in text or "disk I/O" in text:
+        return StorageError(f"Cannot write to the database {path}: {text}. Free some disk space "
+                            "(or move it with DATASET_BUILDER_HOME) and run again; everything "
+                            "saved before this point is kept, and paid answers are cached.")
+    return None
+
+
+class _Connection(sqlite3.Connection):
+    """The one gate to SQLite: every text parameter is made storable (see `storable`) and a full
+    disk becomes a StorageError that says what to do."""
+
+    path: Path = Path()
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, _storable_row(parameters, secret_values())
+                                   if parameters else parameters)
+        except sqlite3.OperationalError as exc:
+            raise disk_error(self.path, exc) or exc from None
+
+    def executemany(self, sql: str, seq: Iterable[Any], /) -> sqlite3.Cursor:
+        secrets = secret_values()
+        try:
+            return super().executemany(sql, (_storable_row(p, secrets) for p in seq))
+        except sqlite3.OperationalError as exc:
+            raise disk_error(self.path, exc) or exc from None
+
+
 class Database:
     """One connection to the builder's database; use as a context manager, one per thread."""
 
@@ -226,7 +282,9 @@ class Database:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                        isolation_level=None, check_same_thread=False)
+                                        isolation_level=None, check_same_thread=False,
+                                        factory=_Connection)
+            self.conn.path = self.path
             self.conn.row_factory = _dict_factory
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._set_wal()
@@ -252,6 +310,9 @@ class Database:
 
     def _open_error(self, exc: Exception) -> str:
         text = str(exc)
+        full = disk_error(self.path, exc) if isinstance(exc, sqlite3.Error) else None
+        if full:
+            return str(full)
         if "locked" in text or "busy" in text:
             return (f"The database {self.path} is busy: another run has held it for more than "
                     f"{BUSY_TIMEOUT_MS // 1000} s. Wait for that run to finish, then try again.")
@@ -275,10 +336,11 @@ class Database:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def migrate(self) -> None:
         self.conn.execute("CREATE TABLE IF NOT EXISTS migrations "
@@ -436,6 +498,18 @@ class Database:
 
     def start_run(self, run_id: str, dataset_id: str) -> None:
         self.conn.execute("INSERT INTO runs (id, dataset_id) VALUES (?, ?)", (run_id, dataset_id))
+
+    def mark_stale_runs(self, dataset_id: str) -> int:
+        """Mark `interrupted` the runs of a dataset still `running` when a new one starts (call it
+        holding the dataset's lock: their process is gone). Returns how many."""
+        return self.conn.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = CURRENT_TIMESTAMP "
+            "WHERE dataset_id = ? AND status = 'running'", (dataset_id,)).rowcount
+
+    def last_run(self, dataset_id: str) -> dict | None:
+        """The latest run of a dataset (its status says whether it finished), or None."""
+        return self.conn.execute("SELECT * FROM runs WHERE dataset_id = ? ORDER BY started_at "
+                                 "DESC, rowid DESC LIMIT 1", (dataset_id,)).fetchone()
 
     def finish_run(self, run_id: str, status: str, requests: int, input_tokens: int,
                    output_tokens: int, cost_usd: float, summary: dict) -> None:

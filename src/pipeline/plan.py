@@ -20,7 +20,7 @@ from src.errors import InputFileError, UsageError
 from src.ingest.inputs import walk
 from src.ingest.redact import redact
 from src.models import Chunk, Document, Example, IngestFailure
-from src.providers.llm_client import Estimate, require_key
+from src.providers.llm_client import Estimate, require_agent
 from src.providers.llm_client import estimate as client_estimate
 from src.quality.decontaminate import EvalSets, load_eval_sets
 from src.quality.judge import judge_load
@@ -96,7 +96,7 @@ def prepare(config: Config, free_prompt: str | None = None,
     """Read the input, chunk it, cap the size and estimate the cost; sends nothing anywhere."""
     catalog.get_model(config.provider, config.model)  # unknown target → ConfigError
     if needs_llm(config):
-        require_key(config)  # a missing key stops here, before anything is read or stored
+        require_agent(config)  # no key, model or price: stops here, before anything is read
     decision = catalog.validate_dataset_size(config.dataset_size, config.provider, config.model)
     plan = Plan(config, decision.size)
     if decision.capped:

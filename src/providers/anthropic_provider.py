@@ -7,7 +7,16 @@ from typing import Any
 
 import anthropic
 
-from src.providers.base_provider import BaseProvider, RawReply, Request
+from src.providers.base_provider import (
+    BaseProvider,
+    HttpBody,
+    RawReply,
+    Request,
+    dig,
+    http_body,
+    join_text,
+    missing,
+)
 
 TOOL_DESCRIPTION = "Give your reply through this tool, filling in every field."
 
@@ -32,15 +41,20 @@ class AnthropicProvider(BaseProvider):
                            "input_schema": req.schema}],
                 "tool_choice": {"type": "tool", "name": req.schema_name}}
 
-    async def call(self, client: Any, kwargs: dict) -> Any:
-        return await client.messages.create(**kwargs)
+    async def call(self, client: Any, kwargs: dict) -> HttpBody:
+        # the raw body, read by parse_reply whatever its shape (see OpenAIProvider.call)
+        raw = await client.messages.with_raw_response.create(**kwargs)
+        return http_body(raw.http_response.text, raw.headers)
 
-    def parse_reply(self, response: Any) -> RawReply:
-        usage = response.usage
-        tokens = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
-        for block in response.content:
-            if block.type == "tool_use":
-                data = block.input if isinstance(block.input, dict) else None
-                return RawReply(text=json.dumps(block.input), data=data, **tokens)
-        text = "".join(getattr(block, "text", "") for block in response.content)
-        return RawReply(text=text, **tokens)
+    def parse_reply(self, response: HttpBody) -> RawReply:
+        blocks = dig(response.data, "content")
+        usage = dig(response.data, "usage")
+        tokens = {"input_tokens": dig(usage, "input_tokens"),
+                  "output_tokens": dig(usage, "output_tokens")}
+        for block in blocks if isinstance(blocks, list) else []:
+            if dig(block, "type") == "tool_use" and isinstance(dig(block, "input"), dict):
+                return RawReply(text=json.dumps(block["input"], ensure_ascii=False),
+                                data=block["input"], **tokens)
+        text = join_text(blocks)
+        return RawReply(text=text or "", problem="" if text is not None else
+                        missing("content (a tool_use block or text)", response), **tokens)

@@ -1,7 +1,13 @@
 """Sending, retrying and error translation for the agent LLM: once, for every provider.
 
 An adapter (one short file per provider) says what it is, builds the SDK call from a `Request`
-and pulls text and usage out of the SDK's reply. The SDKs' own retries are switched off
+and pulls text and usage out of the SDK's reply. A reply of any unexpected shape (no choices, a
+null message, content as a list of parts, an HTML page, an empty or non-JSON body, null usage)
+becomes a `RawReply` with a `problem` (one failed item after one more try), never an exception
+of ours: adapters read replies with `dig` and `join_text`, which return None where the shape
+differs. Usage the server does not give is None (the client then counts it itself).
+
+The SDKs' own retries are switched off
 (max_retries=0) so that every attempt goes through our rate limiter; `BaseProvider.send` retries
 timeouts, connection errors, 408/409/429/5xx and 529 with capped exponential backoff and jitter,
 and the server's Retry-After wins. SDK exceptions become `src.errors` classes here and nowhere else.
@@ -15,8 +21,8 @@ import json
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import jsonschema
@@ -25,6 +31,7 @@ from src.config import BASE_URL_ENV, KEY_ENV
 from src.errors import (
     AuthError,
     BadReply,
+    BillingError,
     BuilderError,
     ConfigError,
     ProviderError,
@@ -43,6 +50,11 @@ TIMEOUT_GRACE = 1.0  # our own deadline sits this far behind the SDK's timeout
 # throttles us harder than configured slows the job down instead of failing its items.
 MIN_RATE_LIMIT_RETRIES = 15
 FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+# An account without credit: OpenAI's 429 insufficient_quota, Anthropic's 400 "credit balance is
+# too low", OpenRouter/Together-style 402 and "insufficient credits". Retrying cannot help.
+BILLING_MARKERS = ("insufficient_quota", "credit balance is too low", "insufficient credits",
+                   "insufficient_credits", "billing_hard_limit_reached", "payment required")
+BODY_PREVIEW_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -60,12 +72,68 @@ class Request:
 
 @dataclass
 class RawReply:
-    """What came back: the JSON text (or the already-parsed tool input) and the billed tokens."""
+    """What came back: the JSON text (or the already-parsed tool input), the tokens the server
+    reported (None: not said, or not a count), and why the reply cannot be used, if it cannot."""
 
     text: str
-    input_tokens: int
-    output_tokens: int
+    input_tokens: Any = None
+    output_tokens: Any = None
     data: dict | None = None
+    problem: str = ""
+
+
+@dataclass
+class HttpBody:
+    """A reply body read as plain data: its JSON (None when it is not JSON), text and headers."""
+
+    data: Any
+    text: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def http_body(text: str, headers: Mapping[str, str] | None = None) -> HttpBody:
+    """The body of a 200 reply, parsed as JSON if it is JSON."""
+    try:
+        data = json.loads(text) if text.strip() else None
+    except ValueError:
+        data = None
+    return HttpBody(data, text, headers or {})
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    """`value` followed along `path` (dict keys, list indexes, attributes); None where the reply's
+    shape differs from the path, so a malformed reply can never raise here."""
+    for step in path:
+        if value is None:
+            return None
+        if isinstance(step, int):
+            ok = isinstance(value, (list, tuple)) and -len(value) <= step < len(value)
+            value = value[step] if ok else None
+        elif isinstance(value, dict):
+            value = value.get(step)
+        elif isinstance(value, (str, bytes, int, float, list, tuple)):
+            return None
+        else:
+            value = getattr(value, step, None)
+    return value
+
+
+def join_text(content: Any) -> str | None:
+    """Message content as text: a string, or the text parts of a list of parts; None otherwise."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [part if isinstance(part, str) else dig(part, "text") for part in content]
+        texts = [p for p in parts if isinstance(p, str)]
+        return "".join(texts) if texts else None
+    return None
+
+
+def missing(what: str, body: Any) -> str:
+    """The problem of a reply that lacks `what`, with a short look at what came instead."""
+    shown = body.text if isinstance(body, HttpBody) else repr(body)
+    shown = " ".join(shown.split())[:BODY_PREVIEW_CHARS] or "an empty body"
+    return f"the reply has no {what} (HTTP 200 with {shown!r})"
 
 
 @dataclass
@@ -86,6 +154,7 @@ class BaseProvider:
     timeout_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     connection_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     status_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    body_errors: ClassVar[tuple[type[BaseException], ...]] = ()  # the SDK could not parse a 200
 
     def __init__(self, api_key: str, base_url: str | None, timeout: float):
         self.api_key = api_key
@@ -108,7 +177,8 @@ class BaseProvider:
         raise NotImplementedError
 
     def parse_reply(self, response: Any) -> RawReply:
-        """Text and usage out of the SDK's reply object."""
+        """Text and usage out of the reply (an `HttpBody` or the SDK's object), read with `dig`:
+        any unexpected shape gives a RawReply with a `problem`, never an exception."""
         raise NotImplementedError
 
     def status_and_headers(self, exc: BaseException) -> tuple[int | None, Any]:
@@ -145,6 +215,8 @@ class BaseProvider:
                 return await self.attempt(req)
             except self.foreign_errors() as exc:
                 failure = self.translate(exc, req)
+                if isinstance(failure.error, BadReply):  # a 200 the SDK could not read
+                    return RawReply("", problem=str(failure.error))
                 limited = isinstance(failure.error, RateLimited)
                 throttled, errors = throttled + limited, errors + (not limited)
                 spent = (throttled > max(max_retries, MIN_RATE_LIMIT_RETRIES) if limited
@@ -159,7 +231,11 @@ class BaseProvider:
     async def attempt(self, req: Request) -> RawReply:
         """One try, bounded by our own deadline even if the SDK's timeout does not fire."""
         async with asyncio.timeout(self.timeout + TIMEOUT_GRACE):
-            response = await self.call(self.client, self.build_request(req))
+            try:
+                response = await self.call(self.client, self.build_request(req))
+            except self.body_errors as exc:
+                return RawReply("", problem=f"{self.name} answered HTTP 200 with a body that is "
+                                f"not JSON ({exc.__class__.__name__}: {exc})")
         return self.parse_reply(response)
 
     def foreign_errors(self) -> tuple[type[BaseException], ...]:
@@ -176,14 +252,28 @@ class BaseProvider:
                 f"Cannot reach {self.name} at {self.base_url} ({exc.__class__.__name__}). Check "
                 f"the network, or {BASE_URL_ENV[self.name]} / system.base_urls.{self.name}."), True)
         status, headers = self.status_and_headers(exc)
-        return failure_for_status(self.name, status or 0, headers, req.model, str(exc))
+        return failure_for_status(self.name, status or 0, headers, req.model, error_detail(exc))
+
+
+def error_detail(exc: BaseException) -> str:
+    """The SDK error's text plus its error code (OpenAI puts `insufficient_quota` only there)."""
+    text = str(exc)
+    code = getattr(exc, "code", None)
+    return f"{text} ({code})" if isinstance(code, str) and code not in text else text
 
 
 def failure_for_status(provider: str, status: int, headers: Any, model: str,
                        detail: str) -> Failure:
     """Map an HTTP status to our error: auth, rate limit, unavailable, not found, rejected."""
-    detail = mask_secrets(detail.replace("\n", " "))[:300]
-    after = retry_after_seconds(headers)
+    detail = mask_secrets(detail.replace("\n", " "))
+    billing = status == 402 or any(marker in detail.lower() for marker in BILLING_MARKERS)
+    detail, after = detail[:300], retry_after_seconds(headers)
+    if billing and status >= 400:
+        return Failure(BillingError(
+            f"{provider} refused the request for billing (HTTP {status}: {detail}): the account "
+            "has no credit or quota left. Add credit or raise the spending limit on the "
+            f"provider's billing page (or choose another agent), then run again; nothing more "
+            "is sent in this run."), False)
     if status in (401, 403):
         return Failure(AuthError(
             f"{provider} refused the API key (HTTP {status}): check {KEY_ENV[provider]} in .env "

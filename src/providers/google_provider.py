@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx2
 from google import genai
 from google.genai import errors, types
 
-from src.providers.base_provider import BaseProvider, RawReply, Request
+from src.providers.base_provider import BaseProvider, RawReply, Request, dig, join_text, missing
 
 
 class GoogleProvider(BaseProvider):
@@ -18,6 +19,7 @@ class GoogleProvider(BaseProvider):
     timeout_errors = (httpx2.TimeoutException,)
     connection_errors = (httpx2.TransportError,)
     status_errors = (errors.APIError,)
+    body_errors = (json.JSONDecodeError,)  # google-genai parses a 200 itself: HTML, non-JSON
 
     def make_client(self) -> Any:
         options = types.HttpOptions(base_url=self.base_url or None,
@@ -35,10 +37,12 @@ class GoogleProvider(BaseProvider):
         return await client.models.generate_content(**kwargs)
 
     def parse_reply(self, response: Any) -> RawReply:
-        usage = response.usage_metadata
-        return RawReply(text=response.text or "",
-                        input_tokens=(usage.prompt_token_count or 0) if usage else 0,
-                        output_tokens=(usage.candidates_token_count or 0) if usage else 0)
+        text = join_text(dig(response, "candidates", 0, "content", "parts"))
+        usage = dig(response, "usage_metadata")
+        return RawReply(text=text or "", input_tokens=dig(usage, "prompt_token_count"),
+                        output_tokens=dig(usage, "candidates_token_count"),
+                        problem="" if text is not None else
+                        missing("candidates[0].content.parts text", response))
 
     def status_and_headers(self, exc: BaseException) -> tuple[int | None, Any]:
         return getattr(exc, "code", None), getattr(getattr(exc, "response", None), "headers", None)

@@ -1,10 +1,19 @@
 """The agent LLM client: structured output at the rate limit, within budget, resumable.
 
 Agents call `LLMClient.complete_json` from many coroutines at once. Each call looks in the resume
-cache first; a miss waits for one of `system.concurrency` slots, reserves its worst-case cost
-against `budget_usd`, waits for its turn at the rate limiter (every attempt, retries included)
-and is stored in SQLite as soon as it parses. A reply that does not match the schema is asked for
-once more with the error appended, then fails as `malformed_output`.
+cache first; a miss waits for one of `system.concurrency` slots, reserves its worst-case cost in
+the `Budget` (budget.py: real token counts of what is sent), waits for its turn at the
+`RateLimiter` (every attempt, retries included) and is stored in SQLite as soon as it parses. It is
+charged at the usage the server reports, or at our own count when the server gives none. A reply
+that does not match the schema, or that cannot be read at all, is asked for once more with the
+error appended, then fails as `malformed_output` (one failed item; the run goes on).
+
+Until one answer has come back, requests go one at a time: a refused key or an account without
+credit then costs one request, not `system.concurrency` of them. After such a refusal (AuthError,
+BillingError) no request leaves, including those already waiting for the limiter or a retry.
+
+For a later engine (Ray workers, Batch APIs): `RateLimiter` paces, `Budget` reserves and charges,
+`request_tokens` sizes a request, `request_key` names it in the cache; each stands alone.
 """
 
 from __future__ import annotations
@@ -12,46 +21,47 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
-from urllib.parse import urlparse
 
-from src.config import KEY_ENV, Config, agent_choice, api_key, base_url
+from src.config import (
+    BASE_URL_ENV,
+    KEY_ENV,
+    Config,
+    agent_choice,
+    api_key,
+    base_url,
+)
 from src.errors import (
     AuthError,
     BadReply,
+    BillingError,
     BudgetExhausted,
     BuilderError,
     ConfigError,
     ProviderUnavailable,
     RateLimited,
 )
+from src.masking import mask_url
 from src.providers.base_provider import RawReply, Request, parse_json_reply
-from src.providers.prices import agent_price
+from src.providers.budget import MESSAGE_OVERHEAD_TOKENS, Budget, Charge, count_tokens, usage_count
+from src.providers.estimate import Estimate, estimate
+from src.providers.prices import AgentPrice, is_local, price_for
 from src.providers.registry import adapter_class
 
-log = logging.getLogger(__name__)
-_unpriced_warned: set[tuple[str, str]] = set()
-
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
-BYTES_PER_TOKEN = 3  # conservative: real tokenizers average ~4 bytes per token in English
-MESSAGE_OVERHEAD_TOKENS = 16
 TOKEN_BURST_SECONDS = 1.0  # the token limiter lets one second's worth of tokens through at once
 # After a 429 the provider's real limit is below the configured one: cut our request rate by 4 (at most
 # once per Retry-After window), then win it back slowly as requests succeed.
 RATE_BACKOFF_FACTOR = 4.0
 RATE_RECOVERY_FACTOR = 0.97  # request interval × this after each success, down to the configured
-BASE_LATENCY_S = 1.0  # for the pre-run estimate: time to first token ...
-OUTPUT_TOKENS_PER_S = 60.0  # ... plus generation speed
 RETRY_NOTE = ("\n\nYour previous reply could not be used: {error}. Reply again with one JSON "
               "object that matches the schema exactly.")
-CATEGORIES = ((BudgetExhausted, "budget"), (AuthError, "auth"), (RateLimited, "rate_limited"),
+CATEGORIES = ((BudgetExhausted, "budget"), (BillingError, "billing"), (AuthError, "auth"),
+              (RateLimited, "rate_limited"),
               (ProviderUnavailable, "unavailable"), (BadReply, "malformed_output"),
               (ConfigError, "config"))
 
@@ -81,36 +91,11 @@ class Reply:
     key: str
 
 
-@dataclass
-class Estimate:
-    requests: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    seconds: float
-    price_known: bool = True
-    rate_note: str = ""
-
-    def describe(self) -> str:
-        """One line for the confirmation prompt and `generate` output."""
-        cost = f"about ${self.cost_usd:,.2f}" if self.price_known else \
-            "cost unknown (no catalog price for this agent model)"
-        return (f"{self.requests:,} requests, ~{self.input_tokens:,} input + "
-                f"{self.output_tokens:,} output tokens, {cost}, about "
-                f"{_duration(self.seconds)}{self.rate_note}")
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def estimate_tokens(text: str) -> int:
-    """A deliberately high token count for text (UTF-8 bytes / 3), used for budget and limits."""
-    return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
+def request_tokens(req: Request, provider: str) -> int:
+    """Input tokens of a request as sent: system, user text and schema, counted for the budget
+    and the token limiter (see budget.count_tokens)."""
+    text = req.system + req.user + json.dumps(req.schema, ensure_ascii=False)
+    return count_tokens(text, provider, req.model) + MESSAGE_OVERHEAD_TOKENS
 
 
 def request_key(provider: str, req: Request) -> str:
@@ -178,55 +163,39 @@ class RateLimiter:
                                     self.request_interval * RATE_RECOVERY_FACTOR)
 
 
-class Budget:
-    """Spent and reserved USD against budget_usd: a request is reserved at its worst case before
-    it is sent (or refused), released when it returns, then charged what it cost. An engine may
-    put one shared by many clients in its place (src/engine/limits.py)."""
-
-    def __init__(self, cap_usd: float):
-        self.cap = cap_usd
-        self.spent = 0.0
-        self.reserved = 0.0
-
-    def reserve(self, worst: float) -> None:
-        """Book `worst` USD for a request about to be sent, or refuse it (BudgetExhausted)."""
-        if self.spent + self.reserved + worst > self.cap:
-            raise BudgetExhausted(
-                f"Budget reached: ${self.spent:.4f} spent of budget_usd ${self.cap:.2f}, and the "
-                f"next request could cost up to ${worst:.4f}, so it was not sent. The run keeps "
-                "what it has; raise budget_usd in config.yaml and run again (answers already "
-                "paid for are cached).")
-        self.reserved += worst
-
-    def release(self, worst: float) -> None:
-        self.reserved = max(0.0, self.reserved - worst)
-
-    def charge(self, usage: Usage, worst: float) -> None:
-        """Add what a reply cost (`worst` was its reservation)."""
-        self.spent += usage.cost_usd
+def require_agent(config: Config) -> AgentPrice:
+    """Raise now (before any work) when the agent LLM cannot be used: no key, no model name, or
+    no price for budget_usd to stop it by. Returns the price the run will use."""
+    provider, model = agent_choice(config)
+    url = base_url(provider, config)
+    if not model:
+        raise ConfigError(_model_missing(config, url))
+    _resolve_key(provider, url)
+    return agent_price_or_error(config, provider, model, url)
 
 
-def estimate(config: Config, requests: int, input_tokens: int, output_tokens: int, *,
-             provider: str | None = None, model: str | None = None) -> Estimate:
-    """The pre-run estimate for the configured agent (totals for the job); needs no API key."""
-    if provider is None or model is None:
-        provider, model = agent_choice(config)
-    price = agent_price(provider, model)
-    cost = (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000 if price else 0.0
-    limits, system = config.system.rate_limit, config.system
-    rate_s = max(requests * 60 / limits.requests_per_minute,
-                 (input_tokens + output_tokens) * 60 / limits.tokens_per_minute)
-    per_request = BASE_LATENCY_S + output_tokens / max(requests, 1) / OUTPUT_TOKENS_PER_S
-    seconds = max(rate_s, requests * per_request / system.concurrency)
-    note = (f" at {limits.requests_per_minute:,} requests/min, "
-            f"{limits.tokens_per_minute:,} tokens/min, {system.concurrency} in flight")
-    return Estimate(requests, input_tokens, output_tokens, cost, seconds, price is not None, note)
+def _model_missing(config: Config, url: str | None) -> str:
+    configured = config.system.agentic_llm
+    return (f"{BASE_URL_ENV['llama']} is set ({mask_url(url or '')}) and {configured} has no key, "
+            f"so the agent LLM is llama at that address, but {config.system.agentic_model!r} is "
+            f"a {configured} model: name the model that server runs with --agent-model NAME (or "
+            "AGENT_MODEL=NAME in .env, or system.agentic_llm: llama and system.agentic_model: "
+            "NAME in config.yaml).")
 
 
-def require_key(config: Config) -> None:
-    """Raise AuthError now (before any work) when the agent LLM has no usable key."""
-    provider, _ = agent_choice(config)
-    _resolve_key(provider, base_url(provider, config))
+def agent_price_or_error(config: Config, provider: str, model: str,
+                         url: str | None) -> AgentPrice:
+    """The price of an agent model, or ConfigError saying how to set one."""
+    price = price_for(config, provider, model, url)
+    if price is not None:
+        return price
+    where = f" at {mask_url(url)}" if url else ""
+    raise ConfigError(
+        f"No price is known for the agent model {provider}/{model}{where}, so budget_usd "
+        f"(${config.budget_usd:.2f}) could not stop the run. Add its price to config.yaml from "
+        "the provider's pricing page, e.g.\n  system:\n    agent_price: {input_per_million: "
+        "0.20, output_per_million: 0.60}\n(USD per 1M tokens; 0 and 0 if it is free), or choose "
+        "an agent model with a known price (--agent-provider/--agent-model).")
 
 
 def key_problem(provider: str, config: Config) -> str | None:
@@ -242,13 +211,13 @@ def _resolve_key(provider: str, url: str | None) -> str:
     key = api_key(provider)
     if key:
         return key
-    if provider in ("openai", "llama") and url and urlparse(url).hostname in LOCAL_HOSTS:
+    if provider in ("openai", "llama") and is_local(url):
         return PLACEHOLDER_KEY
     raise AuthError(f"No API key for {provider}: set {KEY_ENV[provider]} in .env (see "
                     ".env.example), or choose another agent with --agent-provider or "
                     "system.agentic_llm in config.yaml. To work offline: identify mode "
-                    "(--mode identify) needs no key, or point OPENAI_BASE_URL or LLAMA_BASE_URL "
-                    "at a local OpenAI-compatible server (Ollama, vLLM, llama.cpp).")
+                    "(--mode identify) needs no key, or set LLAMA_BASE_URL to a local "
+                    "OpenAI-compatible server (Ollama, vLLM, llama.cpp) with --agent-model NAME.")
 
 
 class LLMClient:
@@ -261,20 +230,18 @@ class LLMClient:
         self.model = model or default_model
         url = base_url(self.provider, config)
         self.config, self.db = config, db
-        adapter = adapter_class(self.provider)
-        self.adapter = adapter(_resolve_key(self.provider, url), url, config.system.timeout)
+        key = _resolve_key(self.provider, url)
+        self.price = agent_price_or_error(config, self.provider, self.model, url)
+        self.adapter = adapter_class(self.provider)(key, url, config.system.timeout)
         limits = config.system.rate_limit
         self.limiter = RateLimiter(limits.requests_per_minute, limits.tokens_per_minute)
-        self.budget = Budget(config.budget_usd)
+        self.budget = Budget(config.budget_usd, self.price)
         self._slots = asyncio.Semaphore(config.system.concurrency)
-        self._price = agent_price(self.provider, self.model)
-        if self._price is None and (self.provider, self.model) not in _unpriced_warned:
-            _unpriced_warned.add((self.provider, self.model))
-            log.warning("No price for agent %s/%s in the catalog: its cost counts as 0 and "
-                        "budget_usd cannot stop the run.", self.provider, self.model)
+        self._first = asyncio.Lock()  # held by the one request sent before any answer came back
+        self._answered = False
         self._counts: Counter[str] = Counter()
         self._failures: Counter[str] = Counter()
-        self._refused = ""  # the message of an AuthError: no request is sent after one
+        self._refused: AuthError | None = None  # a refused key or account: nothing more is sent
 
     # ---------------------------------------------------------------- public
 
@@ -307,19 +274,18 @@ class LLMClient:
                 "malformed_retries": self._counts["malformed_retries"],
                 "input_tokens": self._counts["input_tokens"],
                 "output_tokens": self._counts["output_tokens"],
-                "cost_usd": self.budget.spent, "price_known": self._price is not None,
-                "budget_usd": self.config.budget_usd, "failures": dict(self._failures)}
+                "usage_counted_by_us": self._counts["usage_counted_by_us"],
+                "cost_usd": self.budget.spent, "price_known": True,
+                "price": self.price.describe(), "budget_usd": self.config.budget_usd,
+                "budget_note": self.budget.summary()
+                if self._failures["budget"] or self.budget.overspend else "",
+                "failures": dict(self._failures)}
 
     async def aclose(self) -> None:
         """Close the SDK client."""
         await self.adapter.aclose()
 
     # ---------------------------------------------------------------- internals
-
-    def _cost(self, input_tokens: int, output_tokens: int) -> float:
-        if self._price is None:
-            return 0.0
-        return (input_tokens * self._price[0] + output_tokens * self._price[1]) / 1_000_000
 
     def _from_cache(self, key: str) -> Reply | None:
         row = self.db.cache_get(key) if self.db is not None else None
@@ -333,11 +299,13 @@ class LLMClient:
         usage = Usage(0, 0, 0.0)
         asked = req
         for attempt in range(2):
-            raw = await self._paid_send(asked)
-            usage = Usage(usage.input_tokens + raw.input_tokens,
-                          usage.output_tokens + raw.output_tokens,
-                          usage.cost_usd + self._cost(raw.input_tokens, raw.output_tokens))
+            raw, charge = await self._paid_send(asked)
+            usage = Usage(usage.input_tokens + charge.input_tokens,
+                          usage.output_tokens + charge.output_tokens,
+                          usage.cost_usd + charge.cost_usd)
             try:
+                if raw.problem:
+                    raise BadReply(raw.problem)
                 data = parse_json_reply(raw, req.schema)
             except BadReply as exc:
                 if attempt:
@@ -350,37 +318,66 @@ class LLMClient:
             return Reply(data, raw.text, usage, False, key)
         raise AssertionError("unreachable")
 
-    async def _paid_send(self, req: Request) -> RawReply:
-        tokens_in = (estimate_tokens(req.system + req.user + json.dumps(req.schema))
-                     + MESSAGE_OVERHEAD_TOKENS)
-        worst = self._cost(tokens_in, req.max_tokens)
+    async def _paid_send(self, req: Request) -> tuple[RawReply, Charge]:
+        tokens_in = request_tokens(req, self.provider)
+        worst = self.budget.worst_case(tokens_in, req.max_tokens)
         async with self._slots:
-            if self._refused:  # the key was refused once: it will be refused again, send nothing
-                raise AuthError(self._refused)
-            self.budget.reserve(worst)
+            first = await self._wait_for_first_answer()
             try:
-                raw = await self.adapter.send(
-                    req, max_retries=self.config.system.max_retries,
-                    before_attempt=lambda: self._before_attempt(tokens_in + req.max_tokens),
-                    on_rate_limited=self.limiter.pause)
-            except AuthError as exc:
-                self._refused = str(exc)
-                raise
+                self._stop_if_refused()
+                self.budget.reserve(worst)
+                try:
+                    raw = await self.adapter.send(
+                        req, max_retries=self.config.system.max_retries,
+                        before_attempt=lambda: self._before_attempt(tokens_in + req.max_tokens),
+                        on_rate_limited=self.limiter.pause)
+                except AuthError as exc:  # BillingError too: the account refuses us
+                    self._refused = self._refused or exc
+                    raise
+                finally:
+                    self.budget.release(worst)
             finally:
-                self.budget.release(worst)
+                if first:
+                    self._answered = True
+                    self._first.release()
             self.limiter.succeeded()
-            self.budget.charge(self._spend(raw), worst)
-        return raw
+            charge = self._charge(raw, tokens_in)
+            self.budget.charge(charge, worst)
+        return raw, charge
+
+    async def _wait_for_first_answer(self) -> bool:
+        """Until one request has been answered, one goes at a time; True for the one going."""
+        if self._answered:
+            return False
+        await self._first.acquire()
+        if self._answered:
+            self._first.release()
+            return False
+        return True
+
+    def _stop_if_refused(self) -> None:
+        if self._refused is not None:
+            raise type(self._refused)(f"{self._refused} (not sent: the provider refused an "
+                                      "earlier request)")
 
     async def _before_attempt(self, tokens: int) -> None:
         await self.limiter.wait(tokens)
+        self._stop_if_refused()  # refused while this one waited for its slot or a retry
         self._counts["requests_sent"] += 1
 
-    def _spend(self, raw: RawReply) -> Usage:
-        self._counts["input_tokens"] += raw.input_tokens
-        self._counts["output_tokens"] += raw.output_tokens
-        return Usage(raw.input_tokens, raw.output_tokens,
-                     self._cost(raw.input_tokens, raw.output_tokens))
+    def _charge(self, raw: RawReply, tokens_in: int) -> Charge:
+        """Tokens and cost of one reply: the server's usage, or our own count where it gave none."""
+        reported_in, reported_out = usage_count(raw.input_tokens), usage_count(raw.output_tokens)
+        input_tokens = tokens_in if reported_in is None else reported_in
+        output_tokens = (count_tokens(raw.text, self.provider, self.model)
+                         if reported_out is None else reported_out)
+        note = "" if reported_in is not None and reported_out is not None else \
+            "usage not reported: counted by us"
+        self._counts["usage_counted_by_us"] += bool(note)
+        self._counts["input_tokens"] += input_tokens
+        self._counts["output_tokens"] += output_tokens
+        return Charge(input_tokens, output_tokens, self.price.cost(input_tokens, output_tokens),
+                      note)
 
     def _store(self, key: str, data: dict, text: str, usage: Usage) -> None:
         if self.db is not None:

@@ -7,7 +7,15 @@ from typing import Any
 import httpx2
 from mistralai.client import Mistral, errors
 
-from src.providers.base_provider import BaseProvider, RawReply, Request, schema_prompt
+from src.providers.base_provider import (
+    BaseProvider,
+    RawReply,
+    Request,
+    dig,
+    join_text,
+    missing,
+    schema_prompt,
+)
 
 
 class MistralProvider(BaseProvider):
@@ -34,12 +42,14 @@ class MistralProvider(BaseProvider):
         return await client.chat.complete_async(**kwargs)
 
     def parse_reply(self, response: Any) -> RawReply:
-        content = response.choices[0].message.content
-        if isinstance(content, list):
-            content = "".join(getattr(chunk, "text", "") for chunk in content)
-        usage = response.usage
-        return RawReply(text=content or "", input_tokens=usage.prompt_tokens or 0,
-                        output_tokens=usage.completion_tokens or 0)
+        # the SDK validated the shape already (a bad 200 raises ResponseValidationError, mapped
+        # to a problem reply in BaseProvider.send); content may still be a list of chunks
+        text = join_text(dig(response, "choices", 0, "message", "content"))
+        usage = dig(response, "usage")
+        return RawReply(text=text or "", input_tokens=dig(usage, "prompt_tokens"),
+                        output_tokens=dig(usage, "completion_tokens"),
+                        problem="" if text is not None else
+                        missing("choices[0].message.content", response))
 
     async def close_client(self, client: Any) -> None:
         await client.__aexit__(None, None, None)

@@ -6,7 +6,17 @@ from typing import Any
 
 import openai
 
-from src.providers.base_provider import BaseProvider, RawReply, Request, schema_is_strict
+from src.providers.base_provider import (
+    BaseProvider,
+    HttpBody,
+    RawReply,
+    Request,
+    dig,
+    http_body,
+    join_text,
+    missing,
+    schema_is_strict,
+)
 
 
 class OpenAIProvider(BaseProvider):
@@ -29,11 +39,17 @@ class OpenAIProvider(BaseProvider):
                     "name": req.schema_name, "schema": req.schema,
                     "strict": schema_is_strict(req.schema)}}}
 
-    async def call(self, client: Any, kwargs: dict) -> Any:
-        return await client.chat.completions.create(**kwargs)
+    async def call(self, client: Any, kwargs: dict) -> HttpBody:
+        # the raw body: the SDK still sends, authenticates and raises on error statuses, but a
+        # 200 of any shape (an HTML page, no choices) is read by parse_reply, not by the SDK
+        raw = await client.chat.completions.with_raw_response.create(**kwargs)
+        return http_body(raw.http_response.text, raw.headers)
 
-    def parse_reply(self, response: Any) -> RawReply:
-        usage = response.usage
-        return RawReply(text=response.choices[0].message.content or "",
-                        input_tokens=usage.prompt_tokens if usage else 0,
-                        output_tokens=usage.completion_tokens if usage else 0)
+    def parse_reply(self, response: HttpBody) -> RawReply:
+        data = response.data
+        text = join_text(dig(data, "choices", 0, "message", "content"))
+        usage = dig(data, "usage")
+        return RawReply(text=text or "", input_tokens=dig(usage, "prompt_tokens"),
+                        output_tokens=dig(usage, "completion_tokens"),
+                        problem="" if text is not None else
+                        missing("choices[0].message.content", response))

@@ -1,9 +1,38 @@
 """What the agent LLM (the model that writes samples) costs per token, with each price's source.
 
 These are inference prices, not the training prices of the target catalog (src/targets/catalog.py).
+`price_for()` decides the price a run uses, in this order: `system.agent_price` in config.yaml
+(applies to any model, local servers included), then the table below, then free for a server on
+this machine; otherwise None, and an LLM run refuses to start (its budget could not stop it).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from src.config import Config
+from src.masking import mask_url
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+@dataclass(frozen=True)
+class AgentPrice:
+    """USD per 1M input and output tokens, and where that price came from."""
+
+    input_per_million: float
+    output_per_million: float
+    source: str
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_per_million
+                + output_tokens * self.output_per_million) / 1_000_000
+
+    def describe(self) -> str:
+        """e.g. "$0.15 in / $0.60 out per 1M tokens (catalog: openai.com/api/pricing, 2024-07-18)"."""
+        return (f"${self.input_per_million:g} in / ${self.output_per_million:g} out per 1M tokens "
+                f"({self.source})")
 
 # --- Agent (sample-writer) inference prices, USD per 1M tokens (input, output) -------------------
 # NOT from provider_specs.md (it covers training only): taken from each provider's public pricing
@@ -42,10 +71,38 @@ _DATED_SUFFIXES = ("-latest", "-20241022", "-20250929", "-20251001", "-2024-07-1
 
 
 def agent_price(provider: str, model: str) -> tuple[float, float] | None:
-    """(input, output) USD per 1M tokens for an agent model, or None when unknown."""
+    """(input, output) USD per 1M tokens for an agent model in the table, or None when unknown."""
+    known = _catalog_key(provider, model)
+    return AGENT_PRICES[known] if known else None
+
+
+def is_local(url: str | None) -> bool:
+    """True for a base URL on this machine (a local server costs nothing unless a price is set)."""
+    try:
+        return bool(url) and urlsplit(url or "").hostname in LOCAL_HOSTS
+    except ValueError:
+        return False
+
+
+def price_for(config: Config, provider: str, model: str, url: str | None) -> AgentPrice | None:
+    """The price a run uses for this agent model (see the module docstring), or None if unknown."""
+    explicit = config.system.agent_price
+    if explicit:
+        return AgentPrice(explicit["input_per_million"], explicit["output_per_million"],
+                          "system.agent_price in config.yaml")
+    known = _catalog_key(provider, model)
+    if known is not None:
+        inp, out, page, date = AGENT_PRICE_SOURCES[known]
+        return AgentPrice(inp, out, f"catalog price of {known[0]}/{known[1]}: {page}, {date}")
+    if is_local(url):
+        return AgentPrice(0.0, 0.0, f"free: a server on this machine ({mask_url(url or '')})")
+    return None
+
+
+def _catalog_key(provider: str, model: str) -> tuple[str, str] | None:
     if (provider, model) in AGENT_PRICES:
-        return AGENT_PRICES[(provider, model)]
+        return provider, model
     for suffix in _DATED_SUFFIXES:  # "claude-haiku-4-5-20251001" -> "claude-haiku-4-5"
         if model.endswith(suffix) and (provider, model[: -len(suffix)]) in AGENT_PRICES:
-            return AGENT_PRICES[(provider, model[: -len(suffix)])]
+            return provider, model[: -len(suffix)]
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # English function words and filler: neither keywords (identify) nor content words (quality scores).
 STOPWORDS = frozenset("""
 a able about above according across after again against all already also always am among an and
@@ -38,3 +40,14 @@ def printable_name(name: str) -> str:
     except UnicodeEncodeError:  # a lone surrogate that no file system byte stands for
         raw = name.encode("utf-8", "backslashreplace")
     return raw.decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """`text` as UTF-8 can store it: a lone surrogate (half of a split emoji, as a model's
+    `"\\ud83d"` escape or an undecodable file name gives) becomes U+FFFD; a split pair is joined."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
