@@ -9,6 +9,14 @@ from src.config import home
 from src.masking import mask_secrets
 
 
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """A log line that cannot be written (a full disk) is dropped: the console already says what
+    went wrong, and logging's own traceback on stderr would only bury that message."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
 class _MaskingFormatter(logging.Formatter):
     """Formats as usual, then masks secrets in the whole text (message and traceback)."""
 
@@ -24,7 +32,7 @@ def setup_logging() -> None:
     try:
         log_dir = home() / "memory" / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = _QuietFileHandler(
             log_dir / "builder.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()

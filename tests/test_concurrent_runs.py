@@ -86,7 +86,7 @@ def test_a_second_run_of_the_same_dataset_is_refused_while_the_first_holds_it(tm
     config = write_config(tmp_path, mode="identify", output_name="busy")
     with dataset_lock("busy", "generate"):
         code, result, err = generate(config)
-    assert code == 2 and result is None
+    assert code == 2 and result is not None and result["exit_code"] == 2  # --json: one object
     assert "Dataset 'busy' is busy: generate (pid" in err
     code, result, err = generate(config)  # the lock is free again
     assert code == 0 and result["name"] == "busy", err

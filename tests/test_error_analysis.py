@@ -74,7 +74,7 @@ def test_distributions_and_recommendations() -> None:
     assert advice[0].startswith("80% of rejects make claims their source does not support (4)")
     assert advice[1].startswith("60% of rejects cite figures or names absent from the source (3)")
     assert "temperature" in advice[0]
-    assert report["by_source"]["fees.docx"] == {"accepted": 0, "rejected": 1}
+    assert report["by_source"]["fees.docx"] == {"accepted": 0, "rejected": 1, "surplus": 0}
 
 
 def test_empty_dataset_and_all_accepted() -> None:

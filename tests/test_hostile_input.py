@@ -170,7 +170,7 @@ def test_hostile_config_exits_2_with_one_clear_message(kind: str, tmp_path: Path
     else:
         config.write_text(text.replace("{marker}", str(marker)))
     code, result, err = generate(config)
-    assert code == 2 and result is None
+    assert code == 2 and result is not None and result["exit_code"] == 2  # --json: one object
     assert expected in err and str(config) in err
     assert "Traceback" not in err and "Internal error" not in err
     assert sum(line.startswith("Error:") for line in err.splitlines()) == 1, err

@@ -156,7 +156,7 @@ def test_configure_every_item_with_bad_answers_then_save(monkeypatch, capsys, co
         "2", "3", "2", "0.4",  # mode hybrid; generation ratio 2 is refused, 0.4 taken
         "4", "4", "150", "85/15", "2", "2",  # split: custom 150 refused, 85/15, weighted, keywords
         "5", "-1", "12.5",  # budget: -1 refused
-        "6", _agent_number("mistral"), "open-mistral-7b",  # agent
+        "6", _agent_number("mistral"), "", "open-mistral-7b",  # agent, its own base URL
         "7", "///", "My Set", "no/such/dir", "",  # names: bad name, bad folder, default folder
         "8", "9",  # save, back
         "6",  # exit

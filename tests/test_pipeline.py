@@ -94,7 +94,7 @@ def test_free_mode_follows_the_prompt_file(server, tmp_path: Path) -> None:
 def test_free_mode_without_instructions_and_yes_stops_with_a_clear_message(server, tmp_path) -> None:
     code, result, err = generate(write_config(tmp_path, mode="free",
                                               **{"agent.free.prompt_file": str(tmp_path / "no")}))
-    assert code == 2 and result is None
+    assert code == 2 and result == {"error": result["error"], "exit_code": 2}
     assert "Free mode needs instructions" in err and server.stats.requests == 0
 
 
@@ -143,9 +143,9 @@ def test_a_refused_key_stops_the_run_at_once(tmp_path: Path, monkeypatch) -> Non
     with FakeLLMServer(responder=grounded_responder, valid_keys={"sk-the-right-key"}) as fake:
         point_env_at(fake, monkeypatch)
         code, result, err = generate(write_config(tmp_path, dataset_size=40))
-    assert code == 2 and result is None
+    assert code == 2 and result is not None and "OPENAI_API_KEY" in result["error"]
     assert "OPENAI_API_KEY" in err
-    assert fake.stats.requests <= 8  # only what was already in flight (concurrency 8)
+    assert fake.stats.requests == 1  # the first request goes alone: nothing else was sent
 
 
 def test_redaction_keeps_personal_data_away_from_the_agent(server, tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ def test_histogram_is_drawn_with_plain_characters() -> None:
 def test_dataset_stats(stored: str) -> None:
     with Database(db_path()) as db:
         s = dataset_stats(db, stored)
-    assert s["counts"] == {"accepted": 6, "rejected": 2, "train": 4, "validation": 2, "unsplit": 0}
+    assert s["counts"] == {"accepted": 6, "rejected": 2, "train": 4, "validation": 2, "unsplit": 0,
+                           "surplus": 0}
     assert s["tokens"]["total"] == sum(100 + i for i in range(6))
     assert s["by_source"]["a.pdf"] == {"samples": 4, "tokens": 406, "train": 3, "validation": 1}
     assert s["by_keyword"]["visa"]["samples"] == 3 and s["by_keyword"]["fees"]["validation"] == 2

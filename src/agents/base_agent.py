@@ -40,7 +40,7 @@ class AgentOutput:
 
     examples: list[Example] = field(default_factory=list)
     failures: list[ItemFailure] = field(default_factory=list)
-    stopped_reason: str = ""  # "" | "budget" | an error message that stopped all work
+    stopped_reason: str = ""  # "" | "budget" | "auth: …" | "billing: …" (what stopped all work)
 
 
 def load_prompt(relative: str) -> str:
@@ -89,10 +89,10 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
         try:
             examples = await work(item)
         except (BudgetExhausted, AuthError) as exc:  # no later item can succeed either
-            category = "budget" if isinstance(exc, BudgetExhausted) else "auth"
+            category = failure_category(exc)  # budget, billing (BillingError is an AuthError), auth
             if not stopped_by:
                 stopped_by = category
-                output.stopped_reason = "budget" if category == "budget" else f"auth: {exc}"
+                output.stopped_reason = "budget" if category == "budget" else f"{category}: {exc}"
             output.failures.append(ItemFailure(item_id(item), category, str(exc)))
             return
         except ProviderError as exc:

@@ -13,6 +13,7 @@ from colorama import Fore, Style
 
 from src.cli.text_table import text_table
 from src.masking import mask_secrets
+from src.utils.text import strip_source_tags
 
 
 def _color_on(stream: object) -> bool:
@@ -20,7 +21,7 @@ def _color_on(stream: object) -> bool:
 
 
 def _emit(prefix: str, color: str, message: str) -> None:
-    text = mask_secrets(f"{prefix}{message}")
+    text = strip_source_tags(mask_secrets(f"{prefix}{message}"))
     if _color_on(sys.stderr):
         text = f"{color}{text}{Style.RESET_ALL}"
     print(text, file=sys.stderr, flush=True)

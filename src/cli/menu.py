@@ -17,12 +17,12 @@ from typing import Any
 from src.agents.free_agent import load_free_prompt, save_free_prompt
 from src.cli import console, prompts, reports, training
 from src.cli import settings_editor as editor
+from src.cli.agent_settings import set_agent
 from src.cli.commands import list_datasets as list_command
 from src.cli.prompts import Cancelled
 from src.cli.render import error_summary, export_summary, render_stats
 from src.cli.settings_editor import Session
 from src.config import (
-    AGENT_PROVIDERS,
     EXPORT_FORMATS,
     PROJECT_ROOT,
     Config,
@@ -40,6 +40,7 @@ from src.export.stats import dataset_stats
 from src.ingest.file_processor import iter_documents, iter_summaries
 from src.persistence import backup
 from src.persistence.sqlite_client import Database
+from src.pipeline.finish import unfinished_note
 from src.pipeline.plan import keep_all, prepare
 from src.pipeline.run import execute
 from src.targets.catalog import validate_dataset_size
@@ -104,6 +105,18 @@ def _set_target(s: Session) -> None:
     provider, model = prompts.ask_target(s.config.provider, s.config.model)
     s.update({"provider": provider, "model": model})
     console.success(f"Target: {provider}/{model}.")
+    _cap_size(s, s.config.dataset_size)  # the new target may allow fewer samples
+
+
+def _cap_size(s: Session, desired: int) -> None:
+    """Set the dataset size, capped at the target's limits with the reason shown."""
+    decision = validate_dataset_size(desired, s.config.provider, s.config.model)
+    if decision.capped:
+        console.warn(decision.message)
+    for warning in decision.warnings:
+        console.warn(warning)
+    if decision.size != s.config.dataset_size:
+        s.update({"dataset_size": decision.size})
 
 
 def _set_mode(s: Session) -> None:
@@ -124,14 +137,8 @@ def _set_mode(s: Session) -> None:
 
 
 def _set_size(s: Session) -> None:
-    desired = prompts.ask_size("Desired number of samples", s.config.dataset_size)
-    decision = validate_dataset_size(desired, s.config.provider, s.config.model)
-    if decision.capped:
-        console.warn(decision.message)
-    for warning in decision.warnings:
-        console.warn(warning)
-    s.update({"dataset_size": decision.size})
-    console.success(f"Dataset size: {decision.size:,}.")
+    _cap_size(s, prompts.ask_size("Desired number of samples", s.config.dataset_size))
+    console.success(f"Dataset size: {s.config.dataset_size:,}.")
 
 
 def _set_split(s: Session) -> None:
@@ -147,20 +154,6 @@ def _set_budget(s: Session) -> None:
     console.success(f"Budget: ${budget:.2f}.")
 
 
-def _set_agent(s: Session) -> None:
-    current = s.config.system.agentic_llm
-    keys = {row[0]: f"{row[1]} {row[2]}" for row in editor.key_status(s.config)}
-    provider = prompts.ask_option("Agent LLM provider (the model that WRITES samples)",
-                                  [(p, keys[p]) for p in AGENT_PROVIDERS], current)
-    default = s.config.system.agentic_model if provider == current else None
-    model = prompts.ask_text(f"Agent model name at {provider}", default=default)
-    s.update({"system.agentic_llm": provider, "system.agentic_model": model})
-    hint = editor.key_hint(provider, s.config)
-    if hint:
-        console.warn(hint)
-    console.success(f"Agent LLM: {provider}/{model}.")
-
-
 def _set_names(s: Session) -> None:
     name = prompts.ask_until("Dataset name (its folder under output_datasets/)", safe_output_name,
                              default=s.config.output_name)
@@ -174,7 +167,7 @@ def configure(s: Session) -> None:
     _submenu("Configure Dataset", [
         ("Target provider and model", _set_target), ("Generation mode", _set_mode),
         ("Dataset size", _set_size), ("Train/validation split", _set_split),
-        ("Budget", _set_budget), ("Agent LLM (writes the samples)", _set_agent),
+        ("Budget", _set_budget), ("Agent LLM (writes the samples)", set_agent),
         ("Dataset name and input folder", _set_names), ("Save to config.yaml", editor.save),
     ], s, header=_summary)
 
@@ -251,7 +244,10 @@ def export(s: Session) -> None:
         return
     fmt = prompts.ask_export_format(EXPORT_FORMATS, s.config.output.format)
     with _open_db() as db:
+        note = unfinished_note(db, name)
         result = export_dataset(name, db, fmt=fmt)
+    if note:
+        console.warn(note)
     lines = export_summary(result)
     (console.success if result.valid else console.error)(lines[0])
     for line in lines[1:]:

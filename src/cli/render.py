@@ -29,11 +29,21 @@ def _render_header(s: dict[str, Any]) -> list[str]:
     d, c, t = s["dataset"], s["counts"], s["tokens"]
     split = (f"train {c['train']}, validation {c['validation']}"
              + (f", unsplit {c['unsplit']}" if c["unsplit"] else ""))
+    surplus = (f"; {c['surplus']} surplus (good, beyond the size asked for: a run with a "
+               "larger size uses them first)" if c.get("surplus") else "")
+    estimate = "" if t.get("exact", True) else f" (estimates: {t['tokenizer']})"
     return [f"Dataset {d['name']} ({d['id']}): target {d['provider']}/{d['model']}, "
             f"mode {d['mode']}, created {d['created_at']}",
-            f"Samples: {c['accepted']} accepted ({split}); {c['rejected']} rejected",
-            f"Tokens: total {t['total']:,}, mean {t['mean']}, median {t['median']}, "
-            f"min {t['min']}, max {t['max']}, p90 {t['p90']}"]
+            f"Samples: {c['accepted']} accepted ({split}); {c['rejected']} rejected{surplus}",
+            f"Tokens{estimate}: total {t['total']:,}, mean {t['mean']}, median {t['median']}, "
+            f"min {t['min']}, max {t['max']}, p90 {t['p90']}"] + _unfinished(d)
+
+
+def _unfinished(d: dict[str, Any]) -> list[str]:
+    if d.get("last_run") in (None, "done", "stopped"):
+        return []
+    return [f"Note: the last run of {d['name']} did not finish ({d['last_run']}): generate it "
+            "again with the same name to finish its split and export (nothing paid is paid again)."]
 
 
 def _render_breakdown(title: str, column: str, rows: dict[str, dict[str, int]],
@@ -82,8 +92,10 @@ def render_stats(stats: dict[str, Any]) -> str:
 
 def error_summary(report: dict) -> list[str]:
     """An error analysis (quality.error_analysis) as a few readable lines."""
-    lines = [f"{report['total']} samples: {report['accepted']} accepted, {report['rejected']} rejected "
-             f"({report['acceptance_rate']:.0%} accepted)"]
+    surplus = report.get("surplus", 0)
+    beyond = f", {surplus} surplus (good, beyond the size asked for)" if surplus else ""
+    lines = [f"{report['total']} samples: {report['accepted']} accepted, {report['rejected']} rejected"
+             f"{beyond} ({report['acceptance_rate']:.0%} passed the checks)"]
     for name, info in report["categories"].items():
         lines.append(f"  {name:22} {info['count']:6}  {info['share_of_rejected']:6.0%} of rejects")
     means = {k: v["mean"] for k, v in report["score_distributions"].items() if v["mean"] is not None}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from src.config import agent_choice
+from src.config import agent_choice, base_url
+from src.masking import mask_url
 from src.pipeline.plan import Plan
 from src.pipeline.result import RunResult
+from src.utils.text import strip_source_tags
 
 
 def describe_plan(plan: Plan) -> list[str]:
@@ -25,42 +27,64 @@ def describe_plan(plan: Plan) -> list[str]:
         lines.append(f"{len(plan.chunks)} chunk(s) of up to {config.chunking.chunk_tokens} tokens.")
     if plan.needs_llm:
         provider, model = agent_choice(config)
-        lines.append(f"Agent LLM: {provider}/{model}. Document text is sent to it.")
+        url = base_url(provider, config)
+        where = f" at {mask_url(url)}" if url else ""
+        lines.append(f"Agent LLM: {provider}/{model}{where}. Document text is sent to it.")
     if plan.estimate is not None:
         lines.append("Estimate: " + plan.estimate.describe()
                      + f" (budget cap ${config.budget_usd:.2f})")
-    lines += [f"Note: {m}" for m in plan.messages]
+    lines += [f"Note: {strip_source_tags(m)}" for m in plan.messages]
     return lines
 
 
 def describe_result(result: RunResult) -> list[str]:
     """The closing summary of a run."""
-    c = result.counts
+    c, summary = result.counts, result.summary
+    surplus = (f", {c['surplus']} surplus (good, beyond the size asked for: kept for a run "
+               "with a larger size)" if c.get("surplus") else "")
+    tokens = (f"{result.tokens:,}" if summary.get("tokens_exact", True)
+              else f"~{result.tokens:,} (estimate: no offline tokenizer for this target)")
     lines = [f"Dataset {result.name!r} ({result.target}, {result.mode}): {c['samples']} samples "
-             f"(train {c['train']}, validation {c['validation']}), {c['rejected']} rejected.",
-             f"Tokens: {result.tokens:,}   requests: {result.requests}   "
+             f"(train {c['train']}, validation {c['validation']}), {c['rejected']} rejected"
+             f"{surplus}.",
+             f"Tokens: {tokens}   requests: {result.requests}   "
              f"cost: ${result.cost_usd:.4f}"
              + (f"   per accepted pair: ${result.cost_usd / c['samples']:.5f}"
                 if c["samples"] and result.cost_usd else "")
              + (f"   accepted pairs per request: {c['samples'] / result.requests:.2f}"
                 if result.requests else "")]
-    reasons = result.summary.get("rejected_by_reason") or {}
-    if reasons:
-        lines.append("Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
-    if reasons.get("contaminated"):
-        lines.append(f"{reasons['contaminated']} sample(s) overlap your evaluation sets and were left "
-                     "out; each is listed in the report and by analyze-errors.")
+    lines += _summary_notes(summary)
     if result.failures:
         lines.append("Failed work items: " + ", ".join(f"{k} {v}"
                                                       for k, v in result.failures.items()))
     if result.stopped_reason:
         lines.append(f"Stopped early: {result.stopped_reason}. Everything produced is saved; "
                      "run the same command again to continue.")
-    lines += [f"Warning: {w}" for w in result.warnings]
+    lines += [f"Warning: {strip_source_tags(w)}" for w in result.warnings]
     lines.append("Files:")
     lines += [f"  {kind}: {path}" for kind, path in result.files.items()]
     if "report" in result.files:
         lines.append(f"Report (charts, claims, judge, diversity): {Path(result.files['report']).as_uri()}")
     lines.append(f"Next: `python -m src.main stats {result.name}` for statistics, "
                  f"`python -m src.main analyze-errors {result.name}` for the rejects.")
+    return lines
+
+
+def _summary_notes(summary: dict) -> list[str]:
+    """Price, reasons, reused surplus and hybrid's mix, each when there is something to say."""
+    lines = []
+    if summary.get("agent_price"):
+        lines.append(f"Agent price: {summary['agent_price']}")
+    reasons = summary.get("rejected_by_reason") or {}
+    if reasons:
+        lines.append("Rejected by reason: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
+    if reasons.get("contaminated"):
+        lines.append(f"{reasons['contaminated']} sample(s) overlap your evaluation sets and were left "
+                     "out; each is listed in the report and by analyze-errors.")
+    if summary.get("surplus_reused"):
+        lines.append(f"Reused {summary['surplus_reused']} surplus sample(s) kept by an earlier run "
+                     "(not paid for again).")
+    mix = summary.get("mix")
+    if mix:
+        lines.append(f"Mix: {mix['identified']} identified + {mix['created']} created.")
     return lines

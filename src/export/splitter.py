@@ -60,15 +60,20 @@ def split(examples: list[Example], ratio: float | None, strategy: str = "random"
     indexes = list(range(len(examples)))
     if strategy == "random":
         chosen = _random_validation(indexes, ratio, rng)
+        why = "the split is rounded to whole samples"
     else:
         groups = _group(examples, weight_by)
         chosen = _weighted_validation(groups, ratio, rng, notes)
+        why = ("every group was too small to split in proportion, so all were pooled and split "
+               "at random" if not any(_splittable(len(v), ratio) for v in groups.values())
+               else "each group large enough was kept in both splits")
     for i, ex in enumerate(examples):
         ex.split = "validation" if i in chosen else "train"
     moved = _move_leaks(examples, leak_threshold, notes)
     train = [ex for ex in examples if ex.split == "train"]
     validation = [ex for ex in examples if ex.split == "validation"]
-    _note_ratio(len(validation), len(examples), ratio, notes)
+    _note_ratio(len(validation), len(examples), ratio, notes, why + (
+        " and near-duplicates were moved to train" if moved else ""))
     return SplitResult(train, validation, distribution(examples), notes, moved, ratio, strategy)
 
 
@@ -172,14 +177,14 @@ def _move_leaks(examples: list[Example], threshold: float, notes: list[str]) -> 
     return len(leaked)
 
 
-def _note_ratio(n_validation: int, n: int, ratio: float, notes: list[str]) -> None:
+def _note_ratio(n_validation: int, n: int, ratio: float, notes: list[str], why: str) -> None:
     if n < 2:
         notes.append(f"only {n} sample(s): nothing to put in validation, all in train")
         return
     achieved = n_validation / n
     if abs(achieved - (1 - ratio)) > RATIO_DRIFT_NOTE:
         notes.append(f"validation holds {n_validation} of {n} samples ({achieved:.1%}) instead of "
-                     f"{1 - ratio:.0%}: each group was kept in both splits")
+                     f"{1 - ratio:.0%}: {why}")
 
 
 def distribution(examples: list[Example]) -> dict[str, dict[str, dict[str, int]]]:

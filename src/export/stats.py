@@ -13,6 +13,7 @@ from typing import Any
 from src.export.figures import quality_figures
 from src.models import CoverageRow
 from src.persistence.sqlite_client import Database
+from src.targets.tokens import is_exact, tokenizer_name
 
 HISTOGRAM_BINS = 10
 NO_GROUP = "(none)"
@@ -26,18 +27,22 @@ def dataset_stats(db: Database, name: str) -> dict[str, Any]:
     ds = db.get_dataset(name)
     rows = db.sample_rows(ds["id"], _ROW_COLUMNS)
     accepted = [r for r in rows if r["status"] == "accepted"]
-    rejected = [r for r in rows if r["status"] != "accepted"]
+    rejected = [r for r in rows if r["status"] == "rejected"]
+    surplus = sum(1 for r in rows if r["status"] == "surplus")
     report = json.loads(ds.get("split_report") or "{}")
     report.pop("distribution", None)  # recomputed below from the stored splits
     coverage = db.coverage(ds["id"])
     figures = quality_figures(db.load_examples(ds["id"], status=None), coverage, ds["provider"],
                               ds["model"])
+    last = db.last_run(ds["id"])
     return {
-        "dataset": {k: ds[k] for k in ("id", "name", "provider", "model", "mode", "created_at",
-                                       "updated_at")},
-        "counts": _counts(accepted, rejected),
+        "dataset": {**{k: ds[k] for k in ("id", "name", "provider", "model", "mode",
+                                          "created_at", "updated_at")},
+                    "last_run": last["status"] if last else None},
+        "counts": {**_counts(accepted, rejected), "surplus": surplus},
         "tokens": {**token_summary([r["token_length"] or 0 for r in accepted]),
-                   **figures.pop("token_limit")},
+                   **figures.pop("token_limit"), "exact": is_exact(ds["provider"], ds["model"]),
+                   "tokenizer": tokenizer_name(ds["provider"], ds["model"])},
         "by_source": _breakdown(accepted, _source),
         "by_keyword": _breakdown(accepted, _first_keyword),
         "quality": {"accepted_means": db.score_means(ds["id"], "accepted"),
@@ -128,7 +133,8 @@ def coverage_by_source(chunks: list[CoverageRow], rows: list[dict]) -> dict[str,
             if used:
                 entry["locations_used"].add(c.location)
     for r in rows:
-        per[_source(r)]["accepted" if r["status"] == "accepted" else "rejected"] += 1
+        if r["status"] in ("accepted", "rejected"):  # surplus: neither in the dataset nor a reject
+            per[_source(r)][r["status"]] += 1
     return {source: _finish_coverage(e) for source, e in sorted(per.items())}
 
 

@@ -506,6 +506,12 @@ class Database:
             "UPDATE runs SET status = 'interrupted', finished_at = CURRENT_TIMESTAMP "
             "WHERE dataset_id = ? AND status = 'running'", (dataset_id,)).rowcount
 
+    def unsplit_count(self, dataset_id: str) -> int:
+        """Accepted samples with no train/validation split (a run ended before its split)."""
+        return self.conn.execute("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND "
+                                 "status = 'accepted' AND COALESCE(split, '') = ''",
+                                 (dataset_id,)).fetchone()["n"]
+
     def last_run(self, dataset_id: str) -> dict | None:
         """The latest run of a dataset (its status says whether it finished), or None."""
         return self.conn.execute("SELECT * FROM runs WHERE dataset_id = ? ORDER BY started_at "

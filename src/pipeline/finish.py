@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from src.errors import AuthError, ProviderError
@@ -9,11 +10,14 @@ from src.export.error_report import errors_path, write_errors_report
 from src.export.exporter import export_dataset
 from src.export.splitter import split
 from src.models import Example
+from src.persistence.sqlite_client import Database
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
 from src.quality import error_analysis
 from src.targets.formatter import format_example
+from src.targets.tokens import is_exact
 from src.targets.validator import validate_records
+from src.utils.text import strip_source_tags
 
 # ---------------------------------------------------------------- whole-dataset stages
 
@@ -66,11 +70,30 @@ def _reason_counts(examples: list[Example]) -> dict[str, int]:
 def _nothing_produced(log: RunLog) -> ProviderError:
     """The error for a run whose every work item failed: the first failure says what to fix."""
     counts = ", ".join(f"{n} {category}" for category, n in log.failure_counts().items())
-    auth = [f for f in log.failures if f.category == "auth"]
+    auth = [f for f in log.failures if f.category in ("auth", "billing")]
     first = (auth or log.failures)[0]
     message = (f"No samples were produced: work items failed ({counts}). "
                f"First failure: {first.message}")
     return AuthError(message) if auth else ProviderError(message)
+
+
+def unfinished_note(db: Database, name: str) -> str:
+    """A warning for exporting a dataset whose last run ended before its split (killed, Ctrl-C,
+    a failure): its accepted samples would go into one unsplit file. "" when all is well."""
+    dataset = db.get_dataset(name)
+    try:
+        wanted = json.loads(dataset.get("config") or "{}").get("split", {}).get("enabled", True)
+    except (ValueError, AttributeError):
+        wanted = True
+    unsplit = db.unsplit_count(dataset["id"]) if wanted else 0
+    if not unsplit:
+        return ""
+    last = db.last_run(dataset["id"])
+    status = f" (its last run is marked {last['status']})" if last else ""
+    return (f"{unsplit} accepted sample(s) of {dataset['name']} have no train/validation split: "
+            f"a run ended before its split{status}, so this export puts them in one file. Run "
+            "generate again with the same dataset name to finish it (nothing already paid for "
+            "is paid again).")
 
 
 def finish_dataset(processor: Processor) -> RunResult:
@@ -90,26 +113,51 @@ def finish_dataset(processor: Processor) -> RunResult:
     db.set_split_report(log.dataset_id, result.report())
     db.add_coverage(log.dataset_id, _coverage_rows(processor, everything))
     db.refresh_totals(log.dataset_id)
-    name = processor.name
-    exported = export_dataset(name, db, fmt=config.output.format,
-                              include_csv=config.output.include_csv,
-                              include_stats=config.output.include_stats,
-                              include_report=config.output.include_report)
-    files = {k: str(v) for k, v in exported.files.items()}
-    report = error_analysis.analyze(everything)
-    files["errors"] = str(write_errors_report(report, errors_path(name)))
+    files = _export(processor, accepted, everything, warnings)
     totals = log.client_totals
     counts = {"samples": len(accepted), "train": len(result.train),
               "validation": len(result.validation),
-              "rejected": sum(1 for ex in everything if ex.reasons)}
+              "rejected": sum(1 for ex in everything if ex.rejected),
+              "surplus": sum(1 for ex in everything if ex.surplus)}
     return RunResult(
-        dataset_id=log.dataset_id, name=name, mode=config.mode,
+        dataset_id=log.dataset_id, name=processor.name, mode=config.mode,
         target=f"{config.provider}/{config.model}", counts=counts,
         tokens=sum(ex.token_length for ex in accepted),
         cost_usd=float(totals.get("cost_usd", 0.0)), requests=int(totals.get("requests_sent", 0)),
         files=files, skipped=[{"path": f.path, "error": f.reason} for f in log.plan.skipped],
-        warnings=list(dict.fromkeys(log.plan.messages + warnings + list(result.notes))),
+        warnings=list(dict.fromkeys(strip_source_tags(w) for w in log.plan.messages
+                                    + log.messages + warnings + list(result.notes))),
         stopped_reason=log.stopped_reason, failures=log.failure_counts(),
         summary={"cache_hits": int(totals.get("cache_hits", 0)),
-                 "rejected_by_reason": _reason_counts(everything),
+                 "rejected_by_reason": _reason_counts([ex for ex in everything if ex.rejected]),
+                 "surplus_reused": processor.reused, "agent_price": totals.get("price", ""),
+                 "tokens_exact": is_exact(config.provider, config.model),
+                 "mix": _mix(accepted) if config.mode == "hybrid" else {},
                  "distribution": result.distribution})
+
+
+def _export(processor: Processor, accepted: list[Example], everything: list[Example],
+            warnings: list[str]) -> dict[str, str]:
+    """Export the accepted samples (none accepted: nothing to export, said as a warning) and
+    write the error report; returns the files by role."""
+    config, name = processor.config, processor.name
+    files: dict[str, str] = {}
+    if accepted:
+        exported = export_dataset(name, processor.db, fmt=config.output.format,
+                                  include_csv=config.output.include_csv,
+                                  include_stats=config.output.include_stats,
+                                  include_report=config.output.include_report)
+        files = {k: str(v) for k, v in exported.files.items()}
+    else:
+        rejected = sum(1 for ex in everything if ex.rejected)
+        warnings.append(f"No sample was accepted ({rejected} rejected), so nothing was exported: "
+                        f"`python -m src.main analyze-errors {name}` says why and what to change.")
+    report = error_analysis.analyze(everything)
+    files["errors"] = str(write_errors_report(report, errors_path(name)))
+    return files
+
+
+def _mix(accepted: list[Example]) -> dict[str, int]:
+    """Hybrid: how many accepted samples were identified and how many created."""
+    identified = sum(1 for ex in accepted if ex.origin == "extracted")
+    return {"identified": identified, "created": len(accepted) - identified}

@@ -117,6 +117,9 @@ def prepare(config: Config, free_prompt: str | None = None,
                              "that setting.")
         if config.privacy.redact_pii:
             plan.messages.append(redact_chunks(plan.chunks))
+        if config.mode == "hybrid" and not config.agent.identify.use_llm:  # else known later
+            note = hybrid_note(plan.size, config.agent.hybrid.generation_ratio, len(plan.extracted))
+            plan.messages += [note] if note else []
         plan.estimate = estimate_cost(plan)
     if config.mode in ("identify", "hybrid"):
         plan.size_cap = size_cap(plan)
@@ -215,12 +218,32 @@ def redact_chunks(chunks: list[Chunk]) -> str:
            "redacted text)."
 
 
+def created_target(plan: Plan) -> int:
+    """How many samples the create part must make: all of them, or in hybrid mode what identify
+    leaves (its share, or more when the documents hold fewer conversations than that)."""
+    config = plan.config
+    if config.mode != "hybrid":
+        return plan.size
+    quota = hybrid_targets(plan.size, config.agent.hybrid.generation_ratio)[1]
+    found = quota if config.agent.identify.use_llm else min(quota, len(plan.extracted))
+    return plan.size - found  # with the LLM stage, identify's yield is unknown before the run
+
+
+def hybrid_note(size: int, generation_ratio: float, found: int) -> str:
+    """What hybrid's mix becomes when identify found fewer conversations than its share."""
+    create, quota = hybrid_targets(size, generation_ratio)
+    if found >= quota:
+        return ""
+    what = "no conversations" if not found else f"only {found} conversation(s)"
+    return (f"hybrid: identify found {what} in the documents (its share is {quota}), so "
+            f"{size - found} of the {size} samples will be created instead of {create}.")
+
+
 def estimate_cost(plan: Plan) -> Estimate:
     """Requests, tokens, cost and time for the create/free part of a run (no client needed)."""
     config = plan.config
     per_chunk = config.agent.create.questions_per_chunk
-    share = config.agent.hybrid.generation_ratio if config.mode == "hybrid" else 1.0
-    slots = min(math.ceil(plan.size * share / (per_chunk * EXPECTED_ACCEPTANCE)),
+    slots = min(math.ceil(created_target(plan) / (per_chunk * EXPECTED_ACCEPTANCE)),
                 len(plan.chunks) * MAX_PASSES)
     calls = 1 if config.mode == "free" else 2
     mean_chunk = sum(c.tokens for c in plan.chunks) / max(1, len(plan.chunks))

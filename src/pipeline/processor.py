@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -16,19 +17,22 @@ from tqdm import tqdm
 
 from src.agents.base_agent import ItemFailure, round_robin, stable_id
 from src.config import Config, QualityConfig
+from src.errors import StorageError
 from src.export.paths import safe_output_name
-from src.models import Example
+from src.models import SURPLUS, Example
 from src.persistence.sqlite_client import Database
 from src.pipeline.plan import Plan
 from src.providers.llm_client import LLMClient
 from src.quality.decontaminate import mark_contaminated
 from src.quality.dedup import deduplicate
 from src.quality.monitor import QualityMonitor
+from src.quality.questions import check_questions
 from src.quality.scores import score_examples
 from src.targets.formatter import format_example, native_format
 from src.targets.target import TARGETS
 from src.targets.tokens import count_example_tokens
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class RunLog:
@@ -41,14 +45,21 @@ class RunLog:
     dataset_id: str
     failures: list[ItemFailure] = field(default_factory=list)
     stopped_reason: str = ""
+    messages: list[str] = field(default_factory=list)  # what the run found out (hybrid's mix...)
     client_totals: dict = field(default_factory=dict)
     client: LLMClient | None = None  # the LLM client while the run uses one (for live cost)
 
     @classmethod
     def start(cls, db: Database, config: Config, plan: Plan, run_id: str) -> RunLog:
+        """Record a new run (call it holding the dataset's lock: earlier runs still marked
+        running were killed, and are marked interrupted now)."""
         name = safe_output_name(config.output_name)
         dataset_id = db.upsert_dataset(name, config.provider, config.model, config.mode,
                                        config.to_dict())
+        stale = db.mark_stale_runs(dataset_id)
+        if stale:
+            log.warning("%d earlier run(s) of %s never finished (killed): marked interrupted",
+                        stale, name)
         db.start_run(run_id, dataset_id)
         return cls(db, config, plan, run_id, dataset_id)
 
@@ -57,13 +68,22 @@ class RunLog:
             self.failures.append(failure)
             self.db.record_failure(self.run_id, failure.item, failure.category, failure.message)
 
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, quiet: bool = False) -> None:
+        """Record how the run ended; `quiet` (another error is on its way up): a failure to
+        write is only logged, and the next run of the dataset marks this one interrupted."""
         totals = self.client_totals
-        self.db.finish_run(self.run_id, status, int(totals.get("requests_sent", 0)),
-                           int(totals.get("input_tokens", 0)), int(totals.get("output_tokens", 0)),
-                           float(totals.get("cost_usd", 0.0)),
-                           {"stopped_reason": self.stopped_reason,
-                            "failures": self.failure_counts()})
+        try:
+            self.db.finish_run(self.run_id, status, int(totals.get("requests_sent", 0)),
+                               int(totals.get("input_tokens", 0)),
+                               int(totals.get("output_tokens", 0)),
+                               float(totals.get("cost_usd", 0.0)),
+                               {"stopped_reason": self.stopped_reason,
+                                "failures": self.failure_counts(),
+                                "price": totals.get("price", "")})
+        except StorageError:
+            if not quiet:
+                raise
+            log.warning("could not record the end of run %s (%s)", self.run_id, status)
 
     def failure_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
@@ -73,6 +93,7 @@ class RunLog:
 
 
 SAVE_BATCH = 2000  # samples written per transaction
+SURPLUS_NOTE = "surplus:"  # how the note of a sample beyond the size cap starts
 
 # Threshold failures that verbatim samples are kept despite (see quality.filter_extracted).
 SOFT_REASONS = {"low_extractive", "missing_details", "poor_domain_focus", "irrelevant",
@@ -92,6 +113,7 @@ class Processor:
         stored = db.load_examples(log.dataset_id, status=None)
         self.stored_ids = {ex.id for ex in stored}
         self.accepted = [ex for ex in stored if not ex.reasons]
+        self.reused = self._reuse_surplus([ex for ex in stored if ex.surplus])
         self.monitor = QualityMonitor(size, config.budget_usd)
         self.bar = tqdm(total=size, initial=min(len(self.accepted), size), desc="accepted",
                         unit="pair", file=sys.stderr, disable=not progress, dynamic_ncols=True)
@@ -119,19 +141,35 @@ class Processor:
             ex.id = dataset_sample_id(self.name, ex.id)
         new = [ex for ex in examples if ex.id not in self.stored_ids]
         for ex in new:
+            ex.system = ex.system or self.config.output.system_prompt or None
             self._measure(ex)
         to_score = [ex for ex in new if not ex.reasons]
         self.scorer(to_score, self.config.quality)  # with quality.enabled off: no rejection
         for ex in to_score:
+            check_questions(ex, reject=self.config.quality.enabled)
             self._keep_verbatim(ex)
         mark_contaminated(new, self.log.plan.contamination)
         candidates = [ex for ex in new if not ex.reasons]
         kept, _dropped = deduplicate(candidates, self.config.quality.near_duplicate_threshold,
                                      existing=self.accepted)
         for ex in _over_cap(kept, limit - len(self.accepted)):
-            ex.reasons.append("over_size_cap")
-            ex.notes.append(f"the dataset already has its {limit} samples")
+            ex.reasons.append(SURPLUS)
+            ex.notes.append(f"{SURPLUS_NOTE} the dataset already had its {limit} samples; kept "
+                            "for a later run with a larger size (not paid for again)")
         self._save(new)
+
+    def _reuse_surplus(self, surplus: list[Example]) -> int:
+        """Surplus of earlier runs fills this run's room first (the best, spread over sources):
+        a larger size reuses samples already paid for. Returns how many were taken."""
+        left = set(map(id, _over_cap(surplus, self.size - len(self.accepted))))
+        taken = [ex for ex in surplus if id(ex) not in left]
+        for ex in taken:
+            ex.reasons = []
+            ex.notes = [n for n in ex.notes if not n.startswith(SURPLUS_NOTE)]
+        if taken:
+            self.db.save_examples(self.log.dataset_id, taken)
+            self.accepted += taken
+        return len(taken)
 
     def _keep_verbatim(self, ex: Example) -> None:
         """Extracted text is the user's own: thresholds inform, they do not reject (by default)."""

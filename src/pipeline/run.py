@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -30,7 +31,7 @@ from src.persistence.backup import check_and_backup
 from src.persistence.locks import dataset_lock
 from src.persistence.sqlite_client import Database
 from src.pipeline.finish import finish_dataset
-from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, prepare
+from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, hybrid_note, prepare
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
 from src.providers.llm_client import LLMClient, failure_category
@@ -51,6 +52,7 @@ def execute(plan: Plan, progress: bool = True) -> RunResult:
 
 
 def _execute(plan: Plan, progress: bool) -> RunResult:
+    """Generate, then finish (split, export); the run is `done` only once its files are written."""
     config = plan.config
     with Database(db_path()) as db, engine_for(config, progress) as engine:
         log = RunLog.start(db, config, plan, run_id=uuid.uuid4().hex[:12])
@@ -58,15 +60,17 @@ def _execute(plan: Plan, progress: bool) -> RunResult:
         status = "failed"
         try:
             asyncio.run(_generate(plan, db, processor, log, engine))
+            processor.close()
+            result = finish_dataset(processor)
             status = "stopped" if log.stopped_reason else "done"
+            return result
         except KeyboardInterrupt:
             log.stopped_reason = "interrupted (Ctrl-C)"
             status = "stopped"
             raise
         finally:
             processor.close()
-            log.finish(status)
-        return finish_dataset(processor)
+            log.finish(status, quiet=sys.exc_info()[0] is not None)
 
 
 async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
@@ -84,6 +88,9 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
         if config.mode in ("identify", "hybrid"):
             extracted = await _identify(plan, client)
             processor.add(extracted, limit=_identify_quota(config, plan.size))
+            if config.mode == "hybrid" and config.agent.identify.use_llm:  # known only now
+                note = hybrid_note(plan.size, config.agent.hybrid.generation_ratio, len(extracted))
+                log.messages += [note] if note else []
             if config.mode == "identify":  # stored now: let them go before the dataset is finished
                 plan.extracted, plan.documents, extracted = [], [], []
         if config.mode in ("create", "hybrid", "free"):
@@ -92,6 +99,8 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
     finally:
         here = dict(client.totals) if client is not None else None
         log.client_totals = on_ray.client_totals(here) if on_ray is not None else (here or {})
+        if log.client_totals.get("budget_note") and log.stopped_reason in ("", "budget"):
+            log.stopped_reason = log.client_totals["budget_note"]  # the truth at the end
         if on_ray is not None:
             on_ray.close()
         if client is not None:

@@ -76,6 +76,21 @@ def agent_price(provider: str, model: str) -> tuple[float, float] | None:
     return AGENT_PRICES[known] if known else None
 
 
+# A model to offer when the agent provider changes (the menu's default answer): priced above,
+# or for a server on this machine the name Ollama gives Llama 3.1 8B.
+SUGGESTED_AGENT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5",
+                          "google": "gemini-2.5-flash", "mistral": "mistral-small-latest",
+                          "llama": "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo"}
+LOCAL_LLAMA_MODEL = "llama3.1:8b"
+
+
+def suggested_agent_model(provider: str, url: str | None) -> str:
+    """A sensible agent model for `provider` at `url` (a suggestion the user may change)."""
+    if provider in ("openai", "llama") and is_local(url):
+        return LOCAL_LLAMA_MODEL if provider == "llama" else SUGGESTED_AGENT_MODELS[provider]
+    return SUGGESTED_AGENT_MODELS.get(provider, "")
+
+
 def is_local(url: str | None) -> bool:
     """True for a base URL on this machine (a local server costs nothing unless a price is set)."""
     try:

@@ -54,6 +54,11 @@ CATEGORIES: dict[str, tuple[str, str, str]] = {
                          "use a stronger agent model (system.agentic_model) or lower the temperature"),
     "over_token_limit": ("overall", "exceed the target's per-example token limit",
                          "lower chunking.chunk_tokens or agent.create.turns"),
+    "prompt_injection": ("overall", "carry an instruction to the model where a question belongs",
+                         "check the named source files for injected text and remove it"),
+    "question_off_source": ("overall", "ask about something their source passage never mentions",
+                            "lower agent.create.temperature, or check the input files for "
+                            "instructions aimed at the model"),
 }
 
 
@@ -117,20 +122,25 @@ def recommendations(categories: dict[str, dict], acceptance_rate: float) -> list
         _, meaning, action = CATEGORIES.get(name, ("", f"are rejected as {name}", "inspect them"))
         advice.append(f"{share:.0%} of rejects {meaning} ({info['count']}): {action}.")
     if categories and acceptance_rate < 0.5:
-        advice.append(f"Only {acceptance_rate:.0%} of samples were accepted: fix the first item "
-                      "above before spending more on generation.")
+        advice.append(f"Only {acceptance_rate:.0%} of samples passed the checks: fix the first "
+                      "item above before spending more on generation.")
     return advice
 
 
 def analyze(examples: list[Example]) -> dict:
-    """Counts and rates per category, worst examples, score distributions and recommendations."""
+    """Counts and rates per category, worst examples, score distributions and recommendations.
+
+    Surplus samples (good, beyond the size asked for) are no rejects: they count as passing and
+    are reported apart, so they never turn into "few accepted" advice.
+    """
     total = len(examples)
     rejected = [e for e in examples if e.rejected]
-    accepted_count = total - len(rejected)
-    rate = accepted_count / total if total else 0.0
+    surplus = sum(1 for e in examples if e.surplus)
+    accepted_count = total - len(rejected) - surplus
+    rate = (accepted_count + surplus) / total if total else 0.0
     categories = _categories(rejected, total) if rejected else {}
     return {"total": total, "accepted": accepted_count, "rejected": len(rejected),
-            "acceptance_rate": round(rate, 4), "categories": categories,
+            "surplus": surplus, "acceptance_rate": round(rate, 4), "categories": categories,
             "by_mode": _by_field(examples, "mode"), "by_source": _by_field(examples, "source_file"),
             "score_distributions": score_distributions(examples),
             "unsupported_claims": claim_listing(examples),
@@ -148,10 +158,13 @@ def claim_listing(examples: list[Example], limit: int = CLAIMS_LISTED) -> dict:
 
 
 def _by_field(examples: list[Example], field: str) -> dict[str, dict[str, int]]:
-    accepted = Counter(getattr(e, field) or "(none)" for e in examples if not e.rejected)
-    rejected = Counter(getattr(e, field) or "(none)" for e in examples if e.rejected)
-    keys = sorted(set(accepted) | set(rejected), key=lambda k: -rejected[k])
-    return {k: {"accepted": accepted[k], "rejected": rejected[k]} for k in keys}
+    counts: dict[str, Counter] = {"accepted": Counter(), "rejected": Counter(),
+                                  "surplus": Counter()}
+    for e in examples:
+        state = "surplus" if e.surplus else "rejected" if e.rejected else "accepted"
+        counts[state][getattr(e, field) or "(none)"] += 1
+    keys = sorted(set().union(*counts.values()), key=lambda k: -counts["rejected"][k])
+    return {k: {state: counter[k] for state, counter in counts.items()} for k in keys}
 
 
 def write_report(report: dict, path: Path) -> Path:

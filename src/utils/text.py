@@ -51,3 +51,13 @@ def valid_unicode(text: str) -> str:
     if _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+# The catalog's citation tags ("[A1]", "[M1][M2]", "[O7/O10]", "[GT]"): kept in `models --json`
+# and the catalog's sources, left out of every message a person reads.
+_SOURCE_TAG = re.compile(r"\s?\[(?:GT|[A-Z]{1,2}\d+(?:/[A-Z]{1,2}\d+)*)?\]")
+
+
+def strip_source_tags(text: str) -> str:
+    """`text` without the catalog's internal source tags."""
+    return _SOURCE_TAG.sub("", text) if "[" in text else text

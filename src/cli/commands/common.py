@@ -10,6 +10,7 @@ from typing import Any
 
 from src.config import Config, load_config
 from src.errors import UsageError
+from src.masking import mask_secrets
 
 
 def config_from_args(args: argparse.Namespace, flag_map: dict[str, str]) -> Config:
@@ -19,8 +20,8 @@ def config_from_args(args: argparse.Namespace, flag_map: dict[str, str]) -> Conf
 
 
 def print_json(data: Any) -> None:
-    """One JSON object on stdout (for --json)."""
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    """One JSON object on stdout (for --json), secrets masked like every other output."""
+    sys.stdout.write(mask_secrets(json.dumps(data, ensure_ascii=False, indent=2, default=str)))
     sys.stdout.write("\n")
     sys.stdout.flush()
 

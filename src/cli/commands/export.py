@@ -11,6 +11,7 @@ from src.cli.render import export_summary
 from src.config import EXPORT_FORMATS, db_path
 from src.export.exporter import export_dataset
 from src.persistence.sqlite_client import Database
+from src.pipeline.finish import unfinished_note
 
 HELP = "Re-export a stored dataset (JSONL, trainer folders, Parquet, CSV metadata, stats)."
 
@@ -34,8 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with Database(db_path()) as db:
+        note = unfinished_note(db, args.name)
         result = export_dataset(args.name, db, fmt=args.format, out_dir=args.out,
                                 model=args.model, include_context=args.include_context)
+    if note:
+        console.warn(note)
     if args.json:
         print_json({"name": result.name, "format": result.fmt, "folder": str(result.folder),
                     "counts": result.counts, "files": {k: str(p) for k, p in result.files.items()},

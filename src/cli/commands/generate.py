@@ -17,7 +17,7 @@ from src.cli.commands.common import (
 from src.cli.prompts import Cancelled, confirm
 from src.cli.reports import describe_plan, describe_result
 from src.config import ENGINES, MODES
-from src.errors import UsageError
+from src.errors import BuilderError, UsageError
 from src.pipeline.plan import Plan
 from src.pipeline.run import run as run_pipeline
 
@@ -76,10 +76,15 @@ def _confirm(plan: Plan, assume_yes: bool) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, before any work
-    result = run_pipeline(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
-                          passwords=passwords_from_args(args),
-                          confirm=lambda plan: _confirm(plan, args.yes))
+    try:
+        config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, first
+        result = run_pipeline(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
+                              passwords=passwords_from_args(args),
+                              confirm=lambda plan: _confirm(plan, args.yes))
+    except BuilderError as exc:  # --json promises one JSON object, a failure's included
+        if args.json:
+            print_json({"error": str(exc), "exit_code": exc.exit_code})
+        raise
     if result is None:
         console.warn("Not started.")
         return 1

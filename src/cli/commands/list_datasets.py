@@ -8,6 +8,7 @@ from src.cli import console
 from src.cli.commands.common import print_json
 from src.config import db_path
 from src.persistence.sqlite_client import Database
+from src.targets.tokens import is_exact
 
 HELP = "List the stored datasets."
 HIDDEN_COLUMNS = ("config", "split_report")
@@ -21,13 +22,22 @@ def run(args: argparse.Namespace) -> int:
     with Database(db_path()) as db:
         rows = db.list_datasets()
     if args.json:
-        print_json([{k: v for k, v in r.items() if k not in HIDDEN_COLUMNS} for r in rows])
+        print_json([{**{k: v for k, v in r.items() if k not in HIDDEN_COLUMNS},
+                     "tokens_exact": is_exact(r["provider"], r["model"])} for r in rows])
         return 0
     if not rows:
         console.info("No datasets yet. Generate one with `make demo` or `python -m src.main`.")
         return 0
     console.out(console.table(
         [[r["name"], f"{r['provider']}/{r['model']}", r["mode"], r["total_samples"],
-          r["total_tokens"], r["created_at"]] for r in rows],
+          _tokens(r), r["created_at"]] for r in rows],
         ["name", "target", "mode", "samples", "tokens", "created"]))
+    if not all(is_exact(r["provider"], r["model"]) for r in rows):
+        console.info("~ marks token totals that are estimates (no offline Claude or Gemini "
+                     "tokenizer exists).")
     return 0
+
+
+def _tokens(row: dict) -> str:
+    exact = is_exact(row["provider"], row["model"])
+    return f"{row['total_tokens']:,}" if exact else f"~{row['total_tokens']:,}"

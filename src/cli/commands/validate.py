@@ -14,6 +14,7 @@ from src.quality.decontaminate import check_file
 from src.quality.file_report import score_jsonl
 from src.targets.formatter import FORMATS
 from src.targets.validator import ValidationReport, validate_file
+from src.utils.text import strip_source_tags
 
 HELP = ("Check a JSONL file against a target provider and model (exit 1 when invalid, or when "
         "--decontaminate finds overlap with an evaluation set).")
@@ -48,7 +49,8 @@ def _render(report: ValidationReport, path: str) -> str:
         if issues:
             total = sum(counts_by_rule.values())
             lines.append(f"{title} ({total:,}; by rule: {dict(counts_by_rule)}):")
-            lines += [f"  {f'line {i.line}' if i.line else 'file'} [{i.rule}] {i.message}"
+            lines += [f"  {f'line {i.line}' if i.line else 'file'} [{i.rule}] "
+                      f"{strip_source_tags(i.message)}"
                       for i in issues[:SHOWN]]
             if total > SHOWN:
                 lines.append(f"  ... {total - SHOWN:,} more (use --json for the first 200)")
