@@ -14,7 +14,7 @@ from src.errors import ConfigError
 
 def test_shipped_config_yaml_loads_and_matches_defaults_it_documents() -> None:
     config = load_config(PROJECT_ROOT / "config.yaml")
-    assert config.provider == "mistral"
+    assert (config.provider, config.model) == ("llama", "llama-3.1-8b")  # open weights
     assert config.split.ratio == 0.9
     assert config.quality.weights.extractive == 0.4
     assert config.system.rate_limit.requests_per_minute == 500

@@ -199,7 +199,7 @@ def test_unsaved_changes_are_reported_and_not_written(monkeypatch, capsys, confi
 
 def test_generate_declined_shows_the_plan_and_sends_nothing(monkeypatch, capsys, config_file):
     _, err, _ = drive(monkeypatch, capsys, ["2", "n", "6"], config_file)
-    assert "Read 6 document(s); skipped 0." in err and "Not started." in err
+    assert "Read 7 document(s); skipped 0." in err and "Not started." in err
     assert not Database(db_path()).list_datasets()
 
 
@@ -373,7 +373,8 @@ def test_process_input_files_preview(monkeypatch, capsys, config_file, tmp_path)
     (folder / "notes.md").write_text("# Fees\n\nQ: How much?\nA: 100 dollars.\n", "utf-8")
     (folder / "broken.docx").write_bytes(b"this is not a zip file")
     out, err, _ = drive(monkeypatch, capsys, ["11", "", "11", str(folder), "6"], config_file)
-    assert "admissions_faq.md: md" in out and "6 file(s) readable, 0 skipped." in err
+    assert "admissions_faq.md: md" in out and "7 file(s) readable, 0 skipped." in err
+    assert "library_guide.pdf: pdf, " in out and ", 2 pages, " in out
     assert "notes.md: md" in out and "skipped" in out and "broken.docx" in out
     assert "1 file(s) readable, 1 skipped." in err
 

@@ -82,7 +82,7 @@ def test_menu_in_a_terminal_configure_generate_stats_export(pipeline_ready, scre
     assert "Target: openai/gpt-4o-mini-2024-07-18." in shown
     choose(screen, "9", MAIN_PROMPT)
     shown = choose(screen, "2", "Start generating? [Y/n]: ")
-    assert "Read 6 document(s); skipped 0." in shown
+    assert "Read 7 document(s); skipped 0." in shown
     screen.sendline("y")
     screen.expect_exact(MAIN_PROMPT, timeout=180)
     assert "Dataset 'pty_demo'" in screen.before

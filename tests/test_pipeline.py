@@ -60,12 +60,12 @@ def test_create_mode_end_to_end_then_resume_sends_nothing_new(server, tmp_path: 
 
 
 def test_create_spreads_over_every_input_file(server, tmp_path: Path) -> None:
-    code, result, err = generate(write_config(tmp_path, dataset_size=6,
+    code, result, err = generate(write_config(tmp_path, dataset_size=7,
                                               **{"agent.create.questions_per_chunk": 1,
                                                  "quality.enabled": False}))
     assert code == 0, err
     sources = {e.source_file for e in stored("pipe") if not e.reasons}
-    assert len(sources) == 6  # one pair from each of the six sample files before going deeper
+    assert len(sources) == 7  # one pair from each of the seven sample files before going deeper
 
 
 def test_hybrid_mixes_extracted_and_synthetic_without_near_duplicates(server, tmp_path) -> None:

@@ -183,3 +183,37 @@ def test_two_processes_writing_at_once_do_not_corrupt_the_database(tmp_path: Pat
         assert len(db.list_datasets()) == 1
         assert db.get_dataset("shared")["total_samples"] == 4000
         assert db.conn.execute("PRAGMA integrity_check").fetchone()["integrity_check"] == "ok"
+
+
+def test_every_text_is_made_storable_at_the_gate(tmp_path: Path, monkeypatch) -> None:
+    """A lone surrogate (an undecodable file name, a split emoji) cannot fail a write, and a key
+    of the environment or a URL's password is masked in whatever is stored."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-stored-nowhere-123456")
+    monkeypatch.setenv("LLAMA_BASE_URL", "http://me:pw-in-url-99@10.0.0.5/v1")
+    ex = make_example(1, source="caf\udce9_faq.md", turns=[
+        Turn("user", "Key?"), Turn("assistant", "It is sk-stored-nowhere-123456 \ud83d")])
+    with Database(tmp_path / "g.db") as db:
+        ds = db.upsert_dataset("gate", "openai", "gpt-4o-mini", "create",
+                               {"system": {"base_urls": {"llama": "http://x:pw-in-url-99@h/v1"}}})
+        db.save_examples(ds, [ex])
+        db.start_run("run1", ds)
+        db.record_failure("run1", "caf\udce9", "unavailable",
+                          "Cannot reach llama at http://me:pw-in-url-99@10.0.0.5/v1")
+        [back] = db.load_examples(ds)
+        stored = json.dumps([dict(r) for t in ("samples", "datasets", "failures")
+                             for r in db.conn.execute(f"SELECT * FROM {t}")])
+    assert back.source_file == "caf\ufffd_faq.md" and back.answer == "It is *** \ufffd"
+    assert "sk-stored-nowhere" not in stored and "pw-in-url-99" not in stored
+    assert "http://***@10.0.0.5/v1" in stored
+
+
+def test_surplus_samples_are_stored_apart_from_rejects(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.db") as db:
+        ds = db.upsert_dataset("s", "openai", "gpt-4o-mini", "create", {})
+        db.save_examples(ds, [make_example(1), make_example(2, reasons=["over_size_cap"]),
+                              make_example(3, reasons=["low_extractive"])])
+        statuses = [r["status"] for r in db.conn.execute(
+            "SELECT status FROM samples ORDER BY rowid")]
+        assert statuses == ["accepted", "surplus", "rejected"]
+        assert [e.surplus for e in db.load_examples(ds, status=None)] == [False, True, False]
+        assert len(db.load_examples(ds)) == 1

@@ -34,13 +34,12 @@ from src.config import (
 )
 from src.errors import BuilderError, ConfigError, reraise_bugs
 from src.export.error_report import analyze_dataset
-from src.export.exporter import export_dataset
 from src.export.paths import safe_output_name
 from src.export.stats import dataset_stats
 from src.ingest.file_processor import iter_documents, iter_summaries
 from src.persistence import backup
 from src.persistence.sqlite_client import Database
-from src.pipeline.finish import unfinished_note
+from src.pipeline.finish import export_files, unfinished_note
 from src.pipeline.plan import keep_all, prepare
 from src.pipeline.run import execute
 from src.targets.catalog import validate_dataset_size
@@ -245,7 +244,7 @@ def export(s: Session) -> None:
     fmt = prompts.ask_export_format(EXPORT_FORMATS, s.config.output.format)
     with _open_db() as db:
         note = unfinished_note(db, name)
-        result = export_dataset(name, db, fmt=fmt)
+        result = export_files(name, db, fmt=fmt)
     if note:
         console.warn(note)
     lines = export_summary(result)

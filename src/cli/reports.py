@@ -8,6 +8,7 @@ from src.config import agent_choice, base_url
 from src.masking import mask_url
 from src.pipeline.plan import Plan
 from src.pipeline.result import RunResult
+from src.providers.budget import usd
 from src.utils.text import strip_source_tags
 
 
@@ -32,7 +33,7 @@ def describe_plan(plan: Plan) -> list[str]:
         lines.append(f"Agent LLM: {provider}/{model}{where}. Document text is sent to it.")
     if plan.estimate is not None:
         lines.append("Estimate: " + plan.estimate.describe()
-                     + f" (budget cap ${config.budget_usd:.2f})")
+                     + f" (budget cap {usd(config.budget_usd)})")
     lines += [f"Note: {strip_source_tags(m)}" for m in plan.messages]
     return lines
 

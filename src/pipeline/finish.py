@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from typing import Any
 
-from src.errors import AuthError, ProviderError
+from src.errors import AuthError, ProviderError, StorageError
 from src.export.error_report import errors_path, write_errors_report
-from src.export.exporter import export_dataset
+from src.export.exporter import ExportResult, export_dataset
 from src.export.splitter import split
 from src.models import Example
 from src.persistence.sqlite_client import Database
@@ -77,6 +78,19 @@ def _nothing_produced(log: RunLog) -> ProviderError:
     return AuthError(message) if auth else ProviderError(message)
 
 
+def export_files(name: str, db: Database, **options: Any) -> ExportResult:
+    """export_dataset, with a file system that refuses the files (a full disk, a file where the
+    dataset's folder must go) reported as a StorageError that says what to do."""
+    try:
+        return export_dataset(name, db, **options)
+    except OSError as exc:
+        where = exc.filename or "output_datasets/"
+        raise StorageError(f"Cannot write the export of {name} to {where} "
+                           f"({exc.strerror or exc}). Free some disk space, or move what is in "
+                           "the way, then run `python -m src.main export "
+                           f"{name}` (the samples are saved).") from None
+
+
 def unfinished_note(db: Database, name: str) -> str:
     """A warning for exporting a dataset whose last run ended before its split (killed, Ctrl-C,
     a failure): its accepted samples would go into one unsplit file. "" when all is well."""
@@ -143,10 +157,10 @@ def _export(processor: Processor, accepted: list[Example], everything: list[Exam
     config, name = processor.config, processor.name
     files: dict[str, str] = {}
     if accepted:
-        exported = export_dataset(name, processor.db, fmt=config.output.format,
-                                  include_csv=config.output.include_csv,
-                                  include_stats=config.output.include_stats,
-                                  include_report=config.output.include_report)
+        exported = export_files(name, processor.db, fmt=config.output.format,
+                                include_csv=config.output.include_csv,
+                                include_stats=config.output.include_stats,
+                                include_report=config.output.include_report)
         files = {k: str(v) for k, v in exported.files.items()}
     else:
         rejected = sum(1 for ex in everything if ex.rejected)

@@ -243,7 +243,9 @@ def estimate_cost(plan: Plan) -> Estimate:
     """Requests, tokens, cost and time for the create/free part of a run (no client needed)."""
     config = plan.config
     per_chunk = config.agent.create.questions_per_chunk
-    slots = min(math.ceil(created_target(plan) / (per_chunk * EXPECTED_ACCEPTANCE)),
+    needed = math.ceil(created_target(plan) / (per_chunk * EXPECTED_ACCEPTANCE))
+    # run._create_loop never sends a batch of fewer than system.concurrency slots
+    slots = min(max(needed, config.system.concurrency) if needed else 0,
                 len(plan.chunks) * MAX_PASSES)
     calls = 1 if config.mode == "free" else 2
     mean_chunk = sum(c.tokens for c in plan.chunks) / max(1, len(plan.chunks))

@@ -39,6 +39,7 @@ from src.errors import (
     RateLimited,
 )
 from src.masking import mask_secrets
+from src.utils.text import valid_unicode
 
 INITIAL_RETRY_DELAY = 0.5  # seconds; doubles each attempt
 MAX_RETRY_DELAY = 8.0
@@ -81,6 +82,13 @@ class RawReply:
     data: dict | None = None
     problem: str = ""
 
+    def __post_init__(self) -> None:
+        # A model's "\ud83d" (half of a split emoji) decodes to a lone surrogate that tokenizers,
+        # files and SQLite all refuse: every reply's text is made valid here, where it comes in.
+        self.text = valid_unicode(self.text)
+        if self.data is not None:
+            self.data = valid_strings(self.data)
+
 
 @dataclass
 class HttpBody:
@@ -98,6 +106,17 @@ def http_body(text: str, headers: Mapping[str, str] | None = None) -> HttpBody:
     except ValueError:
         data = None
     return HttpBody(data, text, headers or {})
+
+
+def valid_strings(value: Any) -> Any:
+    """`value` (parsed JSON) with every string made valid Unicode (see utils.text.valid_unicode)."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {valid_unicode(k): valid_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [valid_strings(v) for v in value]
+    return value
 
 
 def dig(value: Any, *path: str | int) -> Any:
@@ -340,6 +359,7 @@ def parse_json_reply(raw: RawReply, schema: dict) -> dict:
                 from None
     if not isinstance(data, dict):
         raise BadReply(f"the reply is JSON but not an object (got {type(data).__name__})")
+    data = valid_strings(data)
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema)
                                              .iter_errors(data))
     if error is not None:

@@ -23,6 +23,11 @@ BYTES_PER_TOKEN = 3  # the floor of a count: real tokenizers average ~4 bytes pe
 MESSAGE_OVERHEAD_TOKENS = 16  # role markers and the reply priming of a two-message chat
 
 
+def usd(amount: float) -> str:
+    """Dollars as a person reads them: cents, or four decimals for fractions of a cent."""
+    return f"${amount:,.2f}" if round(amount, 2) == amount else f"${amount:,.4f}"
+
+
 def count_tokens(text: str, provider: str, model: str) -> int:
     """Tokens of `text` for budgeting: the agent model's tokenizer (exact, or an estimate with a
     margin), never less than UTF-8 bytes / 3 in case the model's real tokenizer is another one."""
@@ -88,14 +93,14 @@ class Budget:
         in_flight = f" and ${self.reserved:.4f} reserved by requests in flight" \
             if self.reserved else ""
         return (f"Budget reached: ${self.spent:.4f} spent{in_flight} of budget_usd "
-                f"${self.cap:.2f}, and the next request could cost up to ${worst:.4f}, so it was "
+                f"{usd(self.cap)}, and the next request could cost up to ${worst:.4f}, so it was "
                 "not sent. The run keeps what it has; raise budget_usd in config.yaml and run "
                 "again (answers already paid for are cached).")
 
     def summary(self) -> str:
         """Where spending stands now, for the end of a run that stopped at the budget."""
         if self.overspend:
-            return (f"Budget exceeded: ${self.spent:.4f} spent of budget_usd ${self.cap:.2f}: "
+            return (f"Budget exceeded: ${self.spent:.4f} spent of budget_usd {usd(self.cap)}: "
                     f"{self.overspend}; no further request was sent")
-        return (f"Budget reached: ${self.spent:.4f} spent of budget_usd ${self.cap:.2f}; raise "
+        return (f"Budget reached: ${self.spent:.4f} spent of budget_usd {usd(self.cap)}; raise "
                 "budget_usd in config.yaml and run again (answers already paid for are cached)")

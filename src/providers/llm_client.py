@@ -47,7 +47,14 @@ from src.errors import (
 )
 from src.masking import mask_url
 from src.providers.base_provider import RawReply, Request, parse_json_reply
-from src.providers.budget import MESSAGE_OVERHEAD_TOKENS, Budget, Charge, count_tokens, usage_count
+from src.providers.budget import (
+    MESSAGE_OVERHEAD_TOKENS,
+    Budget,
+    Charge,
+    count_tokens,
+    usage_count,
+    usd,
+)
 from src.providers.estimate import Estimate, estimate
 from src.providers.prices import AgentPrice, is_local, price_for
 from src.providers.registry import adapter_class
@@ -192,7 +199,7 @@ def agent_price_or_error(config: Config, provider: str, model: str,
     where = f" at {mask_url(url)}" if url else ""
     raise ConfigError(
         f"No price is known for the agent model {provider}/{model}{where}, so budget_usd "
-        f"(${config.budget_usd:.2f}) could not stop the run. Add its price to config.yaml from "
+        f"({usd(config.budget_usd)}) could not stop the run. Add its price to config.yaml from "
         "the provider's pricing page, e.g.\n  system:\n    agent_price: {input_per_million: "
         "0.20, output_per_million: 0.60}\n(USD per 1M tokens; 0 and 0 if it is free), or choose "
         "an agent model with a known price (--agent-provider/--agent-model).")

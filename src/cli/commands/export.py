@@ -9,9 +9,8 @@ from src.cli import console
 from src.cli.commands.common import print_json
 from src.cli.render import export_summary
 from src.config import EXPORT_FORMATS, db_path
-from src.export.exporter import export_dataset
 from src.persistence.sqlite_client import Database
-from src.pipeline.finish import unfinished_note
+from src.pipeline.finish import export_files, unfinished_note
 
 HELP = "Re-export a stored dataset (JSONL, trainer folders, Parquet, CSV metadata, stats)."
 
@@ -36,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with Database(db_path()) as db:
         note = unfinished_note(db, args.name)
-        result = export_dataset(args.name, db, fmt=args.format, out_dir=args.out,
-                                model=args.model, include_context=args.include_context)
+        result = export_files(args.name, db, fmt=args.format, out_dir=args.out,
+                              model=args.model, include_context=args.include_context)
     if note:
         console.warn(note)
     if args.json:
