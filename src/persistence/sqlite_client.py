@@ -21,7 +21,7 @@ from src.errors import DatasetNotFound, StorageError
 from src.masking import mask_secrets, scrub_secrets, secret_values
 from src.models import Claim, CoverageRow, Example, Turn
 from src.persistence.backup import damaged_message
-from src.utils.text import valid_unicode
+from src.utils.text import has_surrogates, valid_unicode
 
 BUSY_TIMEOUT_MS = 15_000
 WAL_ATTEMPTS = 20
@@ -238,6 +238,10 @@ def storable(value: Any, secrets: list[str]) -> Any:
 
 
 def _storable_row(params: Any, secrets: list[str]) -> Any:
+    values = params.values() if isinstance(params, dict) else params
+    text = "\x00".join(v for v in values if isinstance(v, str))
+    if not (has_surrogates(text) or "://" in text or any(s in text for s in secrets)):
+        return params  # the common case, checked once per row: nothing to change
     if isinstance(params, dict):
         return {k: storable(v, secrets) for k, v in params.items()}
     return tuple(storable(v, secrets) for v in params)

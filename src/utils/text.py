@@ -45,10 +45,15 @@ def printable_name(name: str) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def has_surrogates(text: str) -> bool:
+    """True when `text` holds a surrogate code point, which UTF-8 cannot encode."""
+    return _SURROGATE.search(text) is not None
+
+
 def valid_unicode(text: str) -> str:
     """`text` as UTF-8 can store it: a lone surrogate (half of a split emoji, as a model's
     `"\\ud83d"` escape or an undecodable file name gives) becomes U+FFFD; a split pair is joined."""
-    if _SURROGATE.search(text) is None:
+    if not has_surrogates(text):
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
