@@ -94,7 +94,8 @@ def _summary(s: Session) -> list[str]:
     provider, model = agent_choice(c)
     lines = [(f"Target {c.provider}/{c.model} | mode {c.mode} | size {c.dataset_size} | "
               f"split {split} | budget ${c.budget_usd:.2f}"),
-             f"Agent {provider}/{model} | dataset {c.output_name!r} | input {c.input.directory}"]
+             f"Agent {provider}/{model or '(no model yet: choose Agent LLM)'} | dataset "
+             f"{c.output_name!r} | input {c.input.directory}"]
     if s.unsaved():
         lines.append(f"Not saved to config.yaml yet: {', '.join(s.unsaved())}")
     return lines

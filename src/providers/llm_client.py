@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -183,9 +184,11 @@ def require_agent(config: Config) -> AgentPrice:
 
 def _model_missing(config: Config, url: str | None) -> str:
     configured = config.system.agentic_llm
-    return (f"{BASE_URL_ENV['llama']} is set ({mask_url(url or '')}) and {configured} has no key, "
+    source = BASE_URL_ENV["llama"] if os.environ.get(BASE_URL_ENV["llama"]) else \
+        "system.base_urls.llama"
+    return (f"{source} is set ({mask_url(url or '')}) and {configured} has no key, "
             f"so the agent LLM is llama at that address, but {config.system.agentic_model!r} is "
-            f"a {configured} model: name the model that server runs with --agent-model NAME (or "
+            f"one of {configured}'s models: name the model that server runs with --agent-model NAME (or "
             "AGENT_MODEL=NAME in .env, or system.agentic_llm: llama and system.agentic_model: "
             "NAME in config.yaml).")
 
