@@ -26,10 +26,17 @@ from tests.pipeline_helpers import (
     write_config,
     write_documents,
 )
-from tests.test_menu import config_file as config_file_fixture  # noqa: F401 (a fixture)
-from tests.test_menu import drive
+from tests.test_menu import DEMO_CONFIG, ROOT, drive
 
 PROVIDER_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLAMA_API_KEY", "LLAMA_BASE_URL")
+
+
+@pytest.fixture(name="config_file")
+def config_file_fixture(tmp_path: Path) -> Path:
+    """The menu tests' config.yaml (identify mode over demo/samples)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(DEMO_CONFIG.replace("{input}", str(ROOT / "demo" / "samples")), "utf-8")
+    return path
 
 
 def only_llama_at(server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, key: str = "") -> None:

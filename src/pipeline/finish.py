@@ -55,7 +55,8 @@ def _coverage_rows(processor: Processor, everything: list[Example]) -> list[dict
                                             "location": ex.location, "generated": 0,
                                             "accepted": 0, "rejected": 0})
         row["generated"] += 1
-        row["rejected" if ex.reasons else "accepted"] += 1
+        if not ex.surplus:  # surplus: generated, neither in the dataset nor a reject
+            row["rejected" if ex.reasons else "accepted"] += 1
     return list(rows.values())
 
 
