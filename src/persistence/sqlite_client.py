@@ -18,10 +18,10 @@ from typing import Any
 import orjson
 
 from src.errors import DatasetNotFound, StorageError
-from src.masking import mask_secrets, scrub_secrets, secret_values
+from src.masking import scrub_secrets
 from src.models import Claim, CoverageRow, Example, Turn
 from src.persistence.backup import damaged_message
-from src.utils.text import has_surrogates, valid_unicode
+from src.persistence.gate import GateConnection, disk_error
 
 BUSY_TIMEOUT_MS = 15_000
 WAL_ATTEMPTS = 20
@@ -229,55 +229,6 @@ def _dict_factory(cursor: sqlite3.Cursor, row: tuple) -> dict:
     return {col[0]: row[i] for i, col in enumerate(cursor.description)}
 
 
-def storable(value: Any, secrets: list[str]) -> Any:
-    """A parameter as it may be stored: text valid UTF-8 (a lone surrogate from a model's reply
-    or a file name would fail the write), with secrets masked (a key echoed in an answer)."""
-    if isinstance(value, str):
-        return mask_secrets(valid_unicode(value), secrets)
-    return value
-
-
-def _storable_row(params: Any, secrets: list[str]) -> Any:
-    values = params.values() if isinstance(params, dict) else params
-    text = "\x00".join(v for v in values if isinstance(v, str))
-    if not (has_surrogates(text) or "://" in text or any(s in text for s in secrets)):
-        return params  # the common case, checked once per row: nothing to change
-    if isinstance(params, dict):
-        return {k: storable(v, secrets) for k, v in params.items()}
-    return tuple(storable(v, secrets) for v in params)
-
-
-def disk_error(path: Path, exc: sqlite3.Error) -> StorageError | None:
-    """A StorageError for a full or failing disk, or None for any other SQLite error."""
-    text = str(exc)
-    if "full" in text or "disk I/O" in text:
-        return StorageError(f"Cannot write to the database {path}: {text}. Free some disk space "
-                            "(or move it with DATASET_BUILDER_HOME) and run again; everything "
-                            "saved before this point is kept, and paid answers are cached.")
-    return None
-
-
-class _Connection(sqlite3.Connection):
-    """The one gate to SQLite: every text parameter is made storable (see `storable`) and a full
-    disk becomes a StorageError that says what to do."""
-
-    path: Path = Path()
-
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        try:
-            return super().execute(sql, _storable_row(parameters, secret_values())
-                                   if parameters else parameters)
-        except sqlite3.OperationalError as exc:
-            raise disk_error(self.path, exc) or exc from None
-
-    def executemany(self, sql: str, seq: Iterable[Any], /) -> sqlite3.Cursor:
-        secrets = secret_values()
-        try:
-            return super().executemany(sql, (_storable_row(p, secrets) for p in seq))
-        except sqlite3.OperationalError as exc:
-            raise disk_error(self.path, exc) or exc from None
-
-
 class Database:
     """One connection to the builder's database; use as a context manager, one per thread."""
 
@@ -287,7 +238,7 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                         isolation_level=None, check_same_thread=False,
-                                        factory=_Connection)
+                                        factory=GateConnection)
             self.conn.path = self.path
             self.conn.row_factory = _dict_factory
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
