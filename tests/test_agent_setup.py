@@ -122,8 +122,8 @@ def test_the_menu_shows_an_environment_base_url_instead_of_asking(monkeypatch, c
 
 
 def test_changing_the_target_recaps_the_size(monkeypatch, capsys, config_file):
-    from src.targets.target import TARGETS
-    anthropic = str(list(TARGETS).index("anthropic") + 1)
+    from src.targets import catalog
+    anthropic = str(catalog.providers_open_first().index("anthropic") + 1)
     answers = ["1", "3", "50000", "1", anthropic, "1", "9", "6"]
     _, err, _ = drive(monkeypatch, capsys, answers, config_file)
     cap = validate_dataset_size(50_000, "anthropic", "claude-3-haiku-20240307")

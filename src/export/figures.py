@@ -31,7 +31,7 @@ def quality_figures(examples: list[Example], coverage: list[CoverageRow], provid
     accepted = [e for e in examples if not e.reasons]
     return {
         "distributions": {"accepted": score_distributions(accepted),
-                          "rejected": score_distributions([e for e in examples if e.reasons])},
+                          "rejected": score_distributions([e for e in examples if e.rejected])},
         "faithfulness": faithfulness_summary(accepted),
         "judge": agreement(examples),
         "diversity": diversity(examples, coverage),
@@ -109,7 +109,7 @@ def worst_samples(examples: list[Example]) -> dict[str, list[dict[str, Any]]]:
         return (e.scores.get("faithfulness", 1.0), e.scores.get("judge", 1.0),
                 e.scores.get("overall", 1.0), e.id)
     accepted = sorted((e for e in examples if not e.reasons), key=rank)[:WORST]
-    unsupported = sorted((e for e in examples if e.reasons and any(c.status == "unsupported"
+    unsupported = sorted((e for e in examples if e.rejected and any(c.status == "unsupported"
                                                                    for c in e.claims)), key=rank)
     return {"accepted": [sample_view(e) for e in accepted],
             "rejected": [sample_view(e) for e in unsupported[:WORST_REJECTED]]}

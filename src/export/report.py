@@ -104,6 +104,8 @@ def _tiles(stats: dict[str, Any]) -> str:
     faith = q["faithfulness"]
     per = cost["cost_per_accepted"]
     tiles = [_tile(f"{c['accepted']:,}", "accepted samples"), _tile(f"{c['rejected']:,}", "rejected"),
+             *([_tile(f"{c['surplus']:,}", "surplus (good, beyond the size; kept for a larger run)")]
+               if c.get("surplus") else []),
              _tile(f"{c['train']:,} / {c['validation']:,}", "train / validation"),
              _tile(_share(faith["mean"]), "mean faithfulness (claims supported)"),
              _tile(_share(faith["fully_supported_share"]), "samples with every claim supported"),

@@ -472,6 +472,14 @@ class Database:
         return self.conn.execute("SELECT * FROM runs WHERE dataset_id = ? ORDER BY started_at "
                                  "DESC, rowid DESC LIMIT 1", (dataset_id,)).fetchone()
 
+    def record_run_totals(self, run_id: str, requests: int, input_tokens: int,
+                          output_tokens: int, cost_usd: float) -> None:
+        """What a run has sent and spent so far (it may still be running: stats and the report
+        written by its export include it)."""
+        self.conn.execute("UPDATE runs SET requests=?, input_tokens=?, output_tokens=?, "
+                          "cost_usd=? WHERE id=?",
+                          (requests, input_tokens, output_tokens, cost_usd, run_id))
+
     def finish_run(self, run_id: str, status: str, requests: int, input_tokens: int,
                    output_tokens: int, cost_usd: float, summary: dict) -> None:
         self.conn.execute("UPDATE runs SET finished_at=CURRENT_TIMESTAMP, status=?, requests=?, "

@@ -68,18 +68,24 @@ class RunLog:
             self.failures.append(failure)
             self.db.record_failure(self.run_id, failure.item, failure.category, failure.message)
 
+    def spent(self) -> tuple[int, int, int, float]:
+        """Requests, input and output tokens and cost the LLM client recorded for this run."""
+        totals = self.client_totals
+        return (int(totals.get("requests_sent", 0)), int(totals.get("input_tokens", 0)),
+                int(totals.get("output_tokens", 0)), float(totals.get("cost_usd", 0.0)))
+
+    def record_spent(self) -> None:
+        """Store what the run spent before its export (the stats and report it writes count it)."""
+        self.db.record_run_totals(self.run_id, *self.spent())
+
     def finish(self, status: str, quiet: bool = False) -> None:
         """Record how the run ended; `quiet` (another error is on its way up): a failure to
         write is only logged, and the next run of the dataset marks this one interrupted."""
-        totals = self.client_totals
         try:
-            self.db.finish_run(self.run_id, status, int(totals.get("requests_sent", 0)),
-                               int(totals.get("input_tokens", 0)),
-                               int(totals.get("output_tokens", 0)),
-                               float(totals.get("cost_usd", 0.0)),
+            self.db.finish_run(self.run_id, status, *self.spent(),
                                {"stopped_reason": self.stopped_reason,
                                 "failures": self.failure_counts(),
-                                "price": totals.get("price", "")})
+                                "price": self.client_totals.get("price", "")})
         except StorageError:
             if not quiet:
                 raise

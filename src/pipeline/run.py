@@ -61,6 +61,7 @@ def _execute(plan: Plan, progress: bool) -> RunResult:
         try:
             asyncio.run(_generate(plan, db, processor, log, engine))
             processor.close()
+            log.record_spent()
             result = finish_dataset(processor)
             status = "stopped" if log.stopped_reason else "done"
             return result
