@@ -14,8 +14,6 @@ from src.providers.base_provider import (
     Request,
     dig,
     http_body,
-    join_text,
-    missing,
 )
 
 TOOL_DESCRIPTION = "Give your reply through this tool, filling in every field."
@@ -28,6 +26,8 @@ class AnthropicProvider(BaseProvider):
     timeout_errors = (anthropic.APITimeoutError,)
     connection_errors = (anthropic.APIConnectionError,)
     status_errors = (anthropic.APIError,)  # status errors and unreadable replies
+    text_path = ("content",)  # text blocks, when the model did not call the tool
+    usage_path, usage_keys = ("usage",), ("input_tokens", "output_tokens")
 
     def make_client(self) -> Any:
         return anthropic.AsyncAnthropic(api_key=self.api_key, base_url=self.base_url,
@@ -47,14 +47,11 @@ class AnthropicProvider(BaseProvider):
         return http_body(raw.http_response.text, raw.headers)
 
     def parse_reply(self, response: HttpBody) -> RawReply:
+        """The forced tool call's input; else the text blocks, like any other provider."""
+        reply = super().parse_reply(response)
         blocks = dig(response.data, "content")
-        usage = dig(response.data, "usage")
-        tokens = {"input_tokens": dig(usage, "input_tokens"),
-                  "output_tokens": dig(usage, "output_tokens")}
         for block in blocks if isinstance(blocks, list) else []:
             if dig(block, "type") == "tool_use" and isinstance(dig(block, "input"), dict):
-                return RawReply(text=json.dumps(block["input"], ensure_ascii=False),
-                                data=block["input"], **tokens)
-        text = join_text(blocks)
-        return RawReply(text=text or "", problem="" if text is not None else
-                        missing("content (a tool_use block or text)", response), **tokens)
+                return RawReply(json.dumps(block["input"], ensure_ascii=False), reply.input_tokens,
+                                reply.output_tokens, data=block["input"])
+        return reply

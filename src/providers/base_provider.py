@@ -174,6 +174,11 @@ class BaseProvider:
     connection_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     status_errors: ClassVar[tuple[type[BaseException], ...]] = ()
     body_errors: ClassVar[tuple[type[BaseException], ...]] = ()  # the SDK could not parse a 200
+    # Where a reply keeps its text and usage (dict keys, list indexes or attributes), for the
+    # default parse_reply: e.g. ("choices", 0, "message", "content") and ("usage",).
+    text_path: ClassVar[tuple[str | int, ...]] = ()
+    usage_path: ClassVar[tuple[str | int, ...]] = ()
+    usage_keys: ClassVar[tuple[str, str]] = ("", "")  # input, output token counts in the usage
 
     def __init__(self, api_key: str, base_url: str | None, timeout: float):
         self.api_key = api_key
@@ -196,9 +201,16 @@ class BaseProvider:
         raise NotImplementedError
 
     def parse_reply(self, response: Any) -> RawReply:
-        """Text and usage out of the reply (an `HttpBody` or the SDK's object), read with `dig`:
-        any unexpected shape gives a RawReply with a `problem`, never an exception."""
-        raise NotImplementedError
+        """Text and usage out of the reply (an `HttpBody` or the SDK's object) at `text_path` and
+        `usage_path`, read with `dig`: any unexpected shape gives a RawReply with a `problem`,
+        never an exception."""
+        data = response.data if isinstance(response, HttpBody) else response
+        text = join_text(dig(data, *self.text_path))
+        usage = dig(data, *self.usage_path)
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.text_path)
+        return RawReply(text=text or "", input_tokens=dig(usage, self.usage_keys[0]),
+                        output_tokens=dig(usage, self.usage_keys[1]),
+                        problem="" if text is not None else missing(where.lstrip("."), response))
 
     def status_and_headers(self, exc: BaseException) -> tuple[int | None, Any]:
         """HTTP status and response headers of an SDK status error."""

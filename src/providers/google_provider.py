@@ -9,7 +9,7 @@ import httpx2
 from google import genai
 from google.genai import errors, types
 
-from src.providers.base_provider import BaseProvider, RawReply, Request, dig, join_text, missing
+from src.providers.base_provider import BaseProvider, Request
 
 
 class GoogleProvider(BaseProvider):
@@ -20,6 +20,8 @@ class GoogleProvider(BaseProvider):
     connection_errors = (httpx2.TransportError,)
     status_errors = (errors.APIError,)
     body_errors = (json.JSONDecodeError,)  # google-genai parses a 200 itself: HTML, non-JSON
+    text_path = ("candidates", 0, "content", "parts")
+    usage_path, usage_keys = ("usage_metadata",), ("prompt_token_count", "candidates_token_count")
 
     def make_client(self) -> Any:
         options = types.HttpOptions(base_url=self.base_url or None,
@@ -35,14 +37,6 @@ class GoogleProvider(BaseProvider):
 
     async def call(self, client: Any, kwargs: dict) -> Any:
         return await client.models.generate_content(**kwargs)
-
-    def parse_reply(self, response: Any) -> RawReply:
-        text = join_text(dig(response, "candidates", 0, "content", "parts"))
-        usage = dig(response, "usage_metadata")
-        return RawReply(text=text or "", input_tokens=dig(usage, "prompt_token_count"),
-                        output_tokens=dig(usage, "candidates_token_count"),
-                        problem="" if text is not None else
-                        missing("candidates[0].content.parts text", response))
 
     def status_and_headers(self, exc: BaseException) -> tuple[int | None, Any]:
         return getattr(exc, "code", None), getattr(getattr(exc, "response", None), "headers", None)

@@ -9,11 +9,7 @@ from mistralai.client import Mistral, errors
 
 from src.providers.base_provider import (
     BaseProvider,
-    RawReply,
     Request,
-    dig,
-    join_text,
-    missing,
     schema_prompt,
 )
 
@@ -25,6 +21,10 @@ class MistralProvider(BaseProvider):
     timeout_errors = (httpx2.TimeoutException,)
     connection_errors = (httpx2.TransportError, errors.NoResponseError)
     status_errors = (errors.MistralError,)
+    # the SDK validates a reply's shape itself (a bad 200 raises ResponseValidationError, a
+    # problem reply in BaseProvider.send); content may still be a list of chunks
+    text_path = ("choices", 0, "message", "content")
+    usage_path, usage_keys = ("usage",), ("prompt_tokens", "completion_tokens")
 
     def make_client(self) -> Any:
         # retry_config left unset: the SDK then does not retry (we do, in base_provider)
@@ -40,16 +40,6 @@ class MistralProvider(BaseProvider):
 
     async def call(self, client: Any, kwargs: dict) -> Any:
         return await client.chat.complete_async(**kwargs)
-
-    def parse_reply(self, response: Any) -> RawReply:
-        # the SDK validated the shape already (a bad 200 raises ResponseValidationError, mapped
-        # to a problem reply in BaseProvider.send); content may still be a list of chunks
-        text = join_text(dig(response, "choices", 0, "message", "content"))
-        usage = dig(response, "usage")
-        return RawReply(text=text or "", input_tokens=dig(usage, "prompt_tokens"),
-                        output_tokens=dig(usage, "completion_tokens"),
-                        problem="" if text is not None else
-                        missing("choices[0].message.content", response))
 
     async def close_client(self, client: Any) -> None:
         await client.__aexit__(None, None, None)

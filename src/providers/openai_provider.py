@@ -9,12 +9,8 @@ import openai
 from src.providers.base_provider import (
     BaseProvider,
     HttpBody,
-    RawReply,
     Request,
-    dig,
     http_body,
-    join_text,
-    missing,
     schema_is_strict,
 )
 
@@ -26,6 +22,8 @@ class OpenAIProvider(BaseProvider):
     timeout_errors = (openai.APITimeoutError,)
     connection_errors = (openai.APIConnectionError,)
     status_errors = (openai.APIError,)  # status errors and unreadable replies
+    text_path = ("choices", 0, "message", "content")  # a string, or a list of text parts
+    usage_path, usage_keys = ("usage",), ("prompt_tokens", "completion_tokens")
 
     def make_client(self) -> Any:
         return openai.AsyncOpenAI(api_key=self.api_key, base_url=self.base_url,
@@ -44,12 +42,3 @@ class OpenAIProvider(BaseProvider):
         # 200 of any shape (an HTML page, no choices) is read by parse_reply, not by the SDK
         raw = await client.chat.completions.with_raw_response.create(**kwargs)
         return http_body(raw.http_response.text, raw.headers)
-
-    def parse_reply(self, response: HttpBody) -> RawReply:
-        data = response.data
-        text = join_text(dig(data, "choices", 0, "message", "content"))
-        usage = dig(data, "usage")
-        return RawReply(text=text or "", input_tokens=dig(usage, "prompt_tokens"),
-                        output_tokens=dig(usage, "completion_tokens"),
-                        problem="" if text is not None else
-                        missing("choices[0].message.content", response))
