@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass
 
 from src.errors import BudgetExhausted
-from src.providers.prices import AgentPrice
 from src.targets.tokens import count_text_tokens
 
 BYTES_PER_TOKEN = 3  # the floor of a count: real tokenizers average ~4 bytes per token in English
@@ -45,27 +44,23 @@ def usage_count(reported: object) -> int | None:
 
 
 @dataclass
-class Charge:
-    """What one reply is charged: tokens, cost, and a note when the server's usage was not used."""
+class Usage:
+    """What one reply was charged: its tokens (the server's, or ours where it gave none) and cost."""
 
     input_tokens: int
     output_tokens: int
     cost_usd: float
-    note: str = ""
 
 
 class Budget:
-    """Spent and reserved USD against the cap; `reserve` raises BudgetExhausted near the cap."""
+    """Spent and reserved USD against the cap; `reserve` raises BudgetExhausted near the cap.
+    An engine may put one shared by many clients in its place (src/engine/limits.py)."""
 
-    def __init__(self, cap_usd: float, price: AgentPrice):
+    def __init__(self, cap_usd: float):
         self.cap = cap_usd
-        self.price = price
         self.spent = 0.0
         self.reserved = 0.0
         self.overspend = ""  # why spending went past the cap, once it has
-
-    def worst_case(self, input_tokens: int, max_tokens: int) -> float:
-        return self.price.cost(input_tokens, max_tokens)
 
     def reserve(self, worst: float) -> None:
         """Book `worst` USD for a request about to be sent, or refuse it."""
@@ -76,13 +71,14 @@ class Budget:
     def release(self, worst: float) -> None:
         self.reserved = max(0.0, self.reserved - worst)
 
-    def charge(self, charge: Charge, worst: float) -> None:
-        """Add a settled reply; note it when it alone cost more than its reservation allowed."""
-        self.spent += charge.cost_usd
+    def charge(self, usage: Usage, worst: float) -> None:
+        """Add a settled reply (`worst` was its reservation); note it when spending crosses the
+        cap, which only a reply billed beyond its reservation can do."""
+        self.spent += usage.cost_usd
         if self.spent > self.cap and not self.overspend:
             self.overspend = (
-                f"one reply was billed {charge.input_tokens:,} input + {charge.output_tokens:,} "
-                f"output tokens (${charge.cost_usd:.4f}; at most ${worst:.4f} was expected from "
+                f"one reply was billed {usage.input_tokens:,} input + {usage.output_tokens:,} "
+                f"output tokens (${usage.cost_usd:.4f}; at most ${worst:.4f} was expected from "
                 "what was sent and max_tokens). Check the provider's usage page and that the base "
                 "URL is the provider you meant")
 

@@ -12,8 +12,10 @@ Until one answer has come back, requests go one at a time: a refused key or an a
 credit then costs one request, not `system.concurrency` of them. After such a refusal (AuthError,
 BillingError) no request leaves, including those already waiting for the limiter or a retry.
 
-For a later engine (Ray workers, Batch APIs): `RateLimiter` paces, `Budget` reserves and charges,
-`request_tokens` sizes a request, `request_key` names it in the cache; each stands alone.
+Each part stands alone for the engines: `RateLimiter` paces, `Budget` (budget.py) reserves and
+charges, `request_tokens` sizes a request, `request_key` names it in the cache. The Ray engine puts
+proxies of one shared limiter and budget in `client.limiter` and `client.budget`
+(src/engine/limits.py); a Batch API engine can reuse the same parts.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from src.providers.base_provider import RawReply, Request, parse_json_reply
 from src.providers.budget import (
     MESSAGE_OVERHEAD_TOKENS,
     Budget,
-    Charge,
+    Usage,
     count_tokens,
     usage_count,
     usd,
@@ -81,13 +83,6 @@ class ResponseCache(Protocol):
 
     def cache_put(self, key: str, provider: str, model: str, response: Any, input_tokens: int,
                   output_tokens: int, cost_usd: float) -> None: ...
-
-
-@dataclass
-class Usage:
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
 
 
 @dataclass
@@ -245,7 +240,7 @@ class LLMClient:
         self.adapter = adapter_class(self.provider)(key, url, config.system.timeout)
         limits = config.system.rate_limit
         self.limiter = RateLimiter(limits.requests_per_minute, limits.tokens_per_minute)
-        self.budget = Budget(config.budget_usd, self.price)
+        self.budget = Budget(config.budget_usd)
         self._slots = asyncio.Semaphore(config.system.concurrency)
         self._first = asyncio.Lock()  # held by the one request sent before any answer came back
         self._answered = False
@@ -328,9 +323,9 @@ class LLMClient:
             return Reply(data, raw.text, usage, False, key)
         raise AssertionError("unreachable")
 
-    async def _paid_send(self, req: Request) -> tuple[RawReply, Charge]:
+    async def _paid_send(self, req: Request) -> tuple[RawReply, Usage]:
         tokens_in = request_tokens(req, self.provider)
-        worst = self.budget.worst_case(tokens_in, req.max_tokens)
+        worst = self.price.cost(tokens_in, req.max_tokens)
         async with self._slots:
             first = await self._wait_for_first_answer()
             try:
@@ -375,19 +370,17 @@ class LLMClient:
         self._stop_if_refused()  # refused while this one waited for its slot or a retry
         self._counts["requests_sent"] += 1
 
-    def _charge(self, raw: RawReply, tokens_in: int) -> Charge:
-        """Tokens and cost of one reply: the server's usage, or our own count where it gave none."""
+    def _charge(self, raw: RawReply, tokens_in: int) -> Usage:
+        """Tokens and cost of one reply: the server's usage, or our own count where it gave none
+        (missing, negative or not a number: never a discount)."""
         reported_in, reported_out = usage_count(raw.input_tokens), usage_count(raw.output_tokens)
         input_tokens = tokens_in if reported_in is None else reported_in
         output_tokens = (count_tokens(raw.text, self.provider, self.model)
                          if reported_out is None else reported_out)
-        note = "" if reported_in is not None and reported_out is not None else \
-            "usage not reported: counted by us"
-        self._counts["usage_counted_by_us"] += bool(note)
+        self._counts["usage_counted_by_us"] += reported_in is None or reported_out is None
         self._counts["input_tokens"] += input_tokens
         self._counts["output_tokens"] += output_tokens
-        return Charge(input_tokens, output_tokens, self.price.cost(input_tokens, output_tokens),
-                      note)
+        return Usage(input_tokens, output_tokens, self.price.cost(input_tokens, output_tokens))
 
     def _store(self, key: str, data: dict, text: str, usage: Usage) -> None:
         if self.db is not None:
