@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from src.agents.base_agent import AgentOutput, ItemFailure, client_for, interleave_by_source, stable_id
 from src.agents.create_agent import CreateAgent, Slot
 from src.agents.free_agent import FreeAgent
-from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
+from src.agents.hybrid_agent import with_avoid_lists
 from src.agents.identify_agent import IdentifyAgent
 from src.config import Config, db_path
 from src.engine.engines import Engine, engine_for
@@ -31,7 +31,7 @@ from src.persistence.backup import check_and_backup
 from src.persistence.locks import dataset_lock
 from src.persistence.sqlite_client import Database
 from src.pipeline.finish import finish_dataset
-from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, hybrid_note, prepare
+from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, hybrid_note, identify_quota, prepare
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
 from src.providers.llm_client import LLMClient, failure_category
@@ -88,7 +88,7 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
     try:
         if config.mode in ("identify", "hybrid"):
             extracted = await _identify(plan, client)
-            processor.add(extracted, limit=_identify_quota(config, plan.size))
+            processor.add(extracted, limit=identify_quota(config, plan.size))
             if config.mode == "hybrid" and config.agent.identify.use_llm:  # known only now
                 note = hybrid_note(plan.size, config.agent.hybrid.generation_ratio, len(extracted))
                 log.messages += [note] if note else []
@@ -122,12 +122,6 @@ def _batch_runner(plan: Plan, client: LLMClient | None, processor: Processor,
     async def here(batch: list[Slot]) -> AgentOutput:
         return await agent.run(batch, on_done=processor.on_progress)
     return here
-
-
-def _identify_quota(config: Config, size: int) -> int:
-    if config.mode == "hybrid":
-        return hybrid_targets(size, config.agent.hybrid.generation_ratio)[1]
-    return size
 
 
 async def _identify(plan: Plan, client) -> list[Example]:
