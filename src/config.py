@@ -188,6 +188,10 @@ class SystemConfig:
     # USD per 1M tokens of the agent model: {input_per_million: X, output_per_million: Y}; wins
     # over the catalog price and applies to local servers too (empty: catalog, else local = free)
     agent_price: dict[str, float] = field(default_factory=dict)
+    # batch: send the agent's requests through the provider's Batch API (half price, within 24 h;
+    # `generate --batch`); batch_poll_seconds: how often --wait asks whether a batch has ended
+    batch: bool = False
+    batch_poll_seconds: float = _opt(60.0, min=0.01, max=3600)
 
 
 @dataclass
@@ -370,6 +374,9 @@ def _check_cross_fields(config: Config, errors: list[str]) -> None:
     weights = config.quality.weights
     if weights.extractive + weights.detail + weights.domain <= 0:
         errors.append("quality.weights must not all be 0")
+    if config.system.batch and config.system.engine == "ray":
+        errors.append("system.batch and system.engine: ray cannot be combined: batch rounds run "
+                      "on this machine (the provider does the work); use engine: local")
     if config.privacy.redact_pii and config.agent.identify.use_llm:
         errors.append("privacy.redact_pii and agent.identify.use_llm cannot both be on: identify's "
                       "LLM stage must see your text verbatim to quote it; turn one of them off")

@@ -90,3 +90,8 @@ class StorageError(BuilderError):
 
 class DatasetNotFound(BuilderError):
     """No dataset with that name exists in the database."""
+
+
+class BatchPending(ProviderError):
+    """Batch mode: the reply to this request is not here yet (it is submitted, or will be, to the
+    provider's Batch API). Not a failure: the work item waits for the next batch round."""

@@ -152,8 +152,57 @@ _M004_SURPLUS = ("surplus samples apart from rejects", """
     UPDATE samples SET status = 'surplus' WHERE reasons = 'over_size_cap';
     """)
 
+_M005_BATCH = ("batch mode: sessions, provider batches and their requests", """
+    CREATE TABLE batch_sessions (
+        dataset TEXT PRIMARY KEY,   -- dataset name: one open batch run per dataset
+        config TEXT NOT NULL,       -- JSON of the run's configuration (secrets removed)
+        free_prompt TEXT,
+        budget_usd REAL,
+        status TEXT DEFAULT 'open', -- open | done
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE TABLE batch_jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        dataset TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        tag TEXT NOT NULL UNIQUE,   -- ours, sent as metadata / display name: finds a lost batch
+        batch_id TEXT DEFAULT '',   -- the provider's id; '' while being submitted
+        state TEXT DEFAULT 'submitting',  -- submitting | submitted | collected | abandoned
+        provider_status TEXT DEFAULT '',
+        round INTEGER DEFAULT 1,
+        requests INTEGER DEFAULT 0,
+        worst_usd REAL DEFAULT 0,   -- reserved in the budget until collected
+        cost_usd REAL DEFAULT 0,    -- charged at batch prices when collected
+        open INTEGER DEFAULT 1,     -- 0 once its batch run has finished
+        error TEXT DEFAULT '',
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    );
+    CREATE INDEX idx_batch_jobs_dataset ON batch_jobs(dataset, open);
+    CREATE TABLE batch_requests (
+        custom_id TEXT PRIMARY KEY, -- ^[A-Za-z0-9_-]{1,64}$, unique across every batch
+        job_id INTEGER REFERENCES batch_jobs(id) ON DELETE CASCADE,
+        dataset TEXT NOT NULL,
+        key TEXT NOT NULL,          -- the resume-cache key of the request it answers
+        attempt INTEGER DEFAULT 1,  -- 1, or 2 for the one repair or retry
+        request TEXT NOT NULL,      -- JSON of the request as sent
+        tokens_in INTEGER DEFAULT 0,
+        worst_usd REAL DEFAULT 0,
+        state TEXT DEFAULT 'submitted',  -- submitted|answered|malformed|failed|expired|cancelled|budget
+        error TEXT DEFAULT '',
+        input_tokens INTEGER DEFAULT 0,
+        output_tokens INTEGER DEFAULT 0,
+        cost_usd REAL DEFAULT 0,
+        open INTEGER DEFAULT 1
+    );
+    CREATE INDEX idx_batch_requests_key ON batch_requests(dataset, key);
+    CREATE INDEX idx_batch_requests_job ON batch_requests(job_id);
+    """)
+
 MIGRATIONS: list[tuple[str, str]] = [_M001_INITIAL, _M002_COVERAGE_SPLIT, _M003_TRAIN_JOBS,
-                                     _M004_SURPLUS]
+                                     _M004_SURPLUS, _M005_BATCH]
 
 _INSERT_SAMPLE = ("INSERT OR REPLACE INTO samples (id, dataset_id, content, token_length, "
                   "topic_keywords, source_file, split, status, reasons, scores, metadata) "

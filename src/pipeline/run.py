@@ -34,6 +34,7 @@ from src.pipeline.finish import finish_dataset
 from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, hybrid_note, identify_quota, prepare
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
+from src.providers.batch_client import BatchLLMClient
 from src.providers.llm_client import LLMClient, failure_category
 from src.quality.judge import judge_examples
 
@@ -80,7 +81,7 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
     extracted: list[Example] = []
     on_ray = engine.agents(config, str(db_path()), plan.free_prompt or "") \
         if isinstance(engine, RayEngine) and plan.needs_llm else None
-    client = client_for(config, db) if plan.needs_llm and (
+    client = _client(config, db) if plan.needs_llm and (
         on_ray is None or config.agent.identify.use_llm or config.quality.llm_judge) else None
     if client is not None and on_ray is not None:
         on_ray.share_with(client)  # identify's LLM stage and the judge run here, within the cluster's limits
@@ -88,6 +89,8 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
     try:
         if config.mode in ("identify", "hybrid"):
             extracted = await _identify(plan, client)
+            if batch_waiting(client):  # batch mode: identify's LLM stage first, in its own round
+                return
             processor.add(extracted, limit=identify_quota(config, plan.size))
             if config.mode == "hybrid" and config.agent.identify.use_llm:  # known only now
                 note = hybrid_note(plan.size, config.agent.hybrid.generation_ratio, len(extracted))
@@ -106,6 +109,18 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
             on_ray.close()
         if client is not None:
             await client.aclose()
+
+
+def _client(config: Config, db: Database) -> LLMClient:
+    """The agent client: live, or in batch mode one that answers from the cache or waits."""
+    if config.system.batch:
+        return BatchLLMClient(config, db, dataset=safe_output_name(config.output_name))
+    return client_for(config, db)
+
+
+def batch_waiting(client: LLMClient | None) -> bool:
+    """Batch mode: some requests of this round wait for the provider's Batch API."""
+    return isinstance(client, BatchLLMClient) and bool(client.pending)
 
 
 def _batch_runner(plan: Plan, client: LLMClient | None, processor: Processor,
@@ -160,8 +175,10 @@ async def _create_loop(plan: Plan, run_batch: Callable[[list[Slot]], Awaitable[A
         size = max(config.system.concurrency, math.ceil(need / (per_slot * rate)))
         batch, queue = queue[:size], queue[size:]
         output = await run_batch(batch)
-        if config.quality.llm_judge:
+        if config.quality.llm_judge and not batch_waiting(client):
             await _judge(output.examples, client, log, config)
+        if batch_waiting(client):  # batch mode: the next slots depend on answers not here yet
+            break
         processor.add(output.examples, limit=goal)
         log.add_failures(output.failures)
         if output.stopped_reason:

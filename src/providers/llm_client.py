@@ -41,6 +41,7 @@ from src.config import (
 from src.errors import (
     AuthError,
     BadReply,
+    BatchPending,
     BillingError,
     BudgetExhausted,
     BuilderError,
@@ -71,7 +72,7 @@ RATE_RECOVERY_FACTOR = 0.97  # request interval × this after each success, down
 RETRY_NOTE = ("\n\nYour previous reply could not be used: {error}. Reply again with one JSON "
               "object that matches the schema exactly.")
 CATEGORIES = ((BudgetExhausted, "budget"), (BillingError, "billing"), (AuthError, "auth"),
-              (RateLimited, "rate_limited"),
+              (RateLimited, "rate_limited"), (BatchPending, "pending"),
               (ProviderUnavailable, "unavailable"), (BadReply, "malformed_output"),
               (ConfigError, "config"))
 
