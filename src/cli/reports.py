@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from src.config import agent_choice, base_url
 from src.masking import mask_url
+from src.pipeline.batch import BatchReport
 from src.pipeline.plan import Plan
 from src.pipeline.result import RunResult
+from src.providers.batch_api import describe_batch_estimate
+from src.providers.batch_client import BATCH_PROVIDERS
 from src.providers.budget import usd
 from src.utils.text import strip_source_tags
 
@@ -34,8 +38,39 @@ def describe_plan(plan: Plan) -> list[str]:
     if plan.estimate is not None:
         lines.append("Estimate: " + plan.estimate.describe()
                      + f" (budget cap {usd(config.budget_usd)})")
+        if config.system.batch or offers_batch(plan):
+            lines.append(("Batch API (--batch): " if not config.system.batch else
+                          "Batch mode: ") + describe_batch_estimate(plan.estimate,
+                                                                    agent_choice(config)[0]))
     lines += [f"Note: {strip_source_tags(m)}" for m in plan.messages]
     return lines
+
+
+def offers_batch(plan: Plan) -> bool:
+    """True when this run could go through a Batch API (a provider that has one, local engine)."""
+    return (plan.needs_llm and plan.config.system.engine == "local"
+            and agent_choice(plan.config)[0] in BATCH_PROVIDERS)
+
+
+def describe_batch(report: BatchReport) -> list[str]:
+    """Where a batch run stands: what was submitted or collected, and how to go on."""
+    lines = list(report.lines)
+    if report.result is not None:
+        return lines + describe_result(report.result)
+    if report.state == "cancelled":
+        return lines
+    command = f"python -m src.main batches {report.dataset}"
+    lines.append(f"Batch run of {report.dataset!r} is in progress ({report.state}). Nothing "
+                 f"needs to stay open: `{command}` (or the same generate command) collects "
+                 f"what has ended and submits the next round; `{command} --wait` follows it "
+                 "to the end.")
+    return lines
+
+
+def wait_line(report: BatchReport) -> str:
+    """The progress line of --wait between two polls."""
+    latest = report.lines[-1] if report.lines else report.state
+    return f"[{time.strftime('%H:%M:%S')}] {report.dataset}: {latest}"
 
 
 def describe_result(result: RunResult) -> list[str]:

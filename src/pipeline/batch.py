@@ -67,6 +67,12 @@ class BatchReport:
     def finished(self) -> bool:
         return self.state in ("done", "stopped", "cancelled")
 
+    def to_dict(self) -> dict:
+        """What `generate --batch --json` and `batches --json` print."""
+        return {"dataset": self.dataset, "batch_state": self.state, "lines": self.lines,
+                "submitted": self.submitted,
+                **(self.result.to_dict() if self.result is not None else {})}
+
 
 def run(config: Config, free_prompt: str | None = None, progress: bool = True,
         confirm: Callable[[Plan], bool] | None = None, passwords: dict[str, str] | None = None,

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 from src.errors import AuthError, BuilderError, ConfigError, ProviderError
 from src.providers.base_provider import BaseProvider, HttpBody, RawReply, Request, dig, retry_delay
+from src.providers.estimate import Estimate
 from src.providers.prices import AgentPrice
 
 T = TypeVar("T")
@@ -47,6 +48,21 @@ def batch_price(live: AgentPrice, provider: str) -> AgentPrice:
     return AgentPrice(live.input_per_million * BATCH_DISCOUNT,
                       live.output_per_million * BATCH_DISCOUNT,
                       f"batch: 50% of {live.source}; discount: {source}")
+
+
+def batch_estimate(live: Estimate, provider: str) -> Estimate:
+    """The live estimate through the Batch API: the same requests and tokens at half price,
+    done by the provider within 24 h (outside the per-minute rate limits)."""
+    price = batch_price(live.price, provider) if live.price else None
+    return Estimate(live.requests, live.input_tokens, live.output_tokens,
+                    live.cost_usd * BATCH_DISCOUNT, 24 * 3600.0, price, "")
+
+
+def describe_batch_estimate(live: Estimate, provider: str) -> str:
+    batch = batch_estimate(live, provider)
+    cost = f"about ${batch.cost_usd:,.2f}" if batch.price else "cost unknown"
+    return (f"{batch.requests:,} requests through the {provider} Batch API, {cost} "
+            f"(half of live), results {WINDOW} (each round: create's questions, then answers)")
 
 
 @dataclass

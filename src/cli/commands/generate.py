@@ -15,9 +15,10 @@ from src.cli.commands.common import (
     print_json,
 )
 from src.cli.prompts import Cancelled, confirm
-from src.cli.reports import describe_plan, describe_result
+from src.cli.reports import describe_batch, describe_plan, describe_result, wait_line
 from src.config import ENGINES, MODES
 from src.errors import BuilderError, UsageError
+from src.pipeline import batch
 from src.pipeline.plan import Plan
 from src.pipeline.run import run as run_pipeline
 
@@ -36,6 +37,7 @@ FLAG_MAP = {
     "decontaminate": "quality.decontaminate",
     "workers": "system.workers",
     "engine": "system.engine",
+    "batch": "system.batch",
 }
 
 
@@ -56,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=ENGINES,
                         help="local: every core of this machine; ray: a Ray cluster (RAY_ADDRESS, "
                              "or a local Ray; needs requirements-ray.txt)")
+    parser.add_argument("--batch", action="store_true", default=None,
+                        help="send the agent's requests through the provider's Batch API: half "
+                             "price, results within 24 h; returns once submitted (run it again, "
+                             "or `batches NAME`, to collect and go on)")
+    parser.add_argument("--wait", action="store_true",
+                        help="with --batch: stay and poll until the dataset is finished")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON summary on stdout; human output goes to stderr")
@@ -78,6 +86,8 @@ def _confirm(plan: Plan, assume_yes: bool) -> bool:
 def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args, FLAG_MAP)  # a bad config or flag fails here, first
+        if config.system.batch:
+            return _run_batch(args, config)
         result = run_pipeline(config, progress=sys.stderr.isatty(),  # a bar only on a terminal
                               passwords=passwords_from_args(args),
                               confirm=lambda plan: _confirm(plan, args.yes))
@@ -93,3 +103,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     return 0 if result.counts["samples"] else 1
+
+
+def _run_batch(args: argparse.Namespace, config) -> int:
+    """--batch: submit (or collect and go on), and with --wait follow the run to its end."""
+    report = batch.run(config, progress=sys.stderr.isatty(), passwords=passwords_from_args(args),
+                       confirm=lambda plan: _confirm(plan, args.yes), wait=args.wait,
+                       on_wait=lambda r: console.info(wait_line(r)))
+    if report is None:
+        console.warn("Not started.")
+        return 1
+    for line in describe_batch(report):
+        console.info(line)
+    if args.json:
+        print_json(report.to_dict())
+    if report.result is not None:
+        return 0 if report.result.counts["samples"] else 1
+    return 0
