@@ -39,9 +39,11 @@ from src.export.stats import dataset_stats
 from src.ingest.file_processor import iter_documents, iter_summaries
 from src.persistence import backup
 from src.persistence.sqlite_client import Database
+from src.pipeline import batch
 from src.pipeline.finish import export_files, unfinished_note
 from src.pipeline.plan import keep_all, prepare
 from src.pipeline.run import execute
+from src.providers.batch_api import WINDOW, batch_estimate
 from src.targets.catalog import validate_dataset_size
 from src.targets.validator import validate_file as validate_jsonl
 
@@ -197,8 +199,14 @@ def generate(s: Session) -> None:
         keep_all(plan)
         console.info(f"Dataset size for this run: {plan.size:,}.")
     # prepare() has already refused an unreadable input folder and a missing key
-    if not prompts.confirm("Start generating?", default=True):
+    how = _how_to_run(plan)
+    if how == "no":
         console.info("Not started.")
+        return
+    if how == "batch":
+        plan.config.system.batch = True
+        for line in reports.describe_batch(batch.follow(plan.config, plan)):
+            console.out(line)
         return
     try:
         result = execute(plan)
@@ -209,6 +217,20 @@ def generate(s: Session) -> None:
         return
     for line in reports.describe_result(result):
         console.out(line)
+
+
+def _how_to_run(plan) -> str:
+    """live | batch | no: a run that could go through a Batch API offers both, side by side."""
+    if plan.estimate is None or not reports.offers_batch(plan):
+        return "live" if prompts.confirm("Start generating?", default=True) else "no"
+    live, provider = plan.estimate, agent_choice(plan.config)[0]
+    cheap = batch_estimate(live, provider)
+    options = [f"Start now (live): about ${live.cost_usd:,.2f}, about {live.duration}",
+               f"Through the {provider} Batch API: about ${cheap.cost_usd:,.2f} (half), results "
+               f"{WINDOW}; nothing needs to stay open",
+               "Do not start"]
+    default = 1 if plan.config.system.batch else 0
+    return ("live", "batch", "no")[prompts.ask_choice("How should it run?", options, default)]
 
 
 # ---------------------------------------------------------------- 3, 4 and other dataset entries

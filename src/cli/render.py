@@ -64,7 +64,10 @@ def _render_quality_cost(s: dict[str, Any]) -> list[str]:
     return ["", f"Quality (mean over accepted): {means}", f"Rejection reasons: {reasons}",
             f"Cost: ${cost['cost_usd']:.4f} over {cost['runs']} run(s), {cost['requests']} "
             f"requests, {cost['input_tokens']:,} input / {cost['output_tokens']:,} output "
-            f"tokens{per}"]
+            f"tokens{per}", f"  live: ${cost.get('live_usd', cost['cost_usd']):.4f} "
+            f"({cost.get('live_requests', cost['requests'])} requests); Batch API: "
+            f"${cost.get('batch_usd', 0):.4f} ({cost.get('batch_requests', 0)} requests at "
+            "half price)"]
 
 
 def _render_coverage(cov: dict[str, dict[str, Any]]) -> list[str]:

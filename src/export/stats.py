@@ -12,6 +12,7 @@ from typing import Any
 
 from src.export.figures import quality_figures
 from src.models import CoverageRow
+from src.persistence.batch_jobs import batch_spend
 from src.persistence.sqlite_client import Database
 from src.targets.tokens import is_exact, tokenizer_name
 
@@ -48,7 +49,8 @@ def dataset_stats(db: Database, name: str) -> dict[str, Any]:
         "quality": {"accepted_means": db.score_means(ds["id"], "accepted"),
                     "rejected_means": db.score_means(ds["id"], "rejected"),
                     "rejection_reasons": _reasons(rejected), **figures},
-        "cost": {**_cost(db.run_totals(ds["id"]), len(accepted)), "per_run": db.runs(ds["id"])},
+        "cost": {**_cost(db.run_totals(ds["id"]), len(accepted), batch_spend(db, ds["name"])),
+                 "per_run": db.runs(ds["id"])},
         "coverage": coverage_by_source(coverage, rows),
         "split": report,
     }
@@ -110,9 +112,16 @@ def _reasons(rejected: list[dict]) -> dict[str, int]:
     return dict(reasons.most_common())
 
 
-def _cost(runs: dict, accepted: int) -> dict[str, Any]:
-    cost = float(runs["cost_usd"] or 0)
-    return {**runs, "cost_usd": round(cost, 6),
+def _cost(runs: dict, accepted: int, batch: dict) -> dict[str, Any]:
+    """Live spend (the runs' requests) and Batch API spend (generate --batch), and their total."""
+    live = float(runs["cost_usd"] or 0)
+    cost = live + batch["cost_usd"]
+    return {**runs, "cost_usd": round(cost, 6), "live_usd": round(live, 6),
+            "live_requests": runs["requests"], "batch_usd": batch["cost_usd"],
+            "batch_requests": batch["requests"],
+            "requests": runs["requests"] + batch["requests"],
+            "input_tokens": runs["input_tokens"] + batch["input_tokens"],
+            "output_tokens": runs["output_tokens"] + batch["output_tokens"],
             "cost_per_accepted": round(cost / accepted, 6) if accepted else None}
 
 

@@ -312,3 +312,22 @@ def send_shard(db: Database, client: BatchLLMClient, fits: list[tuple[Waiting, i
     lines.append(f"Round {round_no}: submitted {len(requests):,} requests to the "
                  f"{client.provider} Batch API as {batch_id} (at most {usd(worst)} at batch "
                  f"prices; results {WINDOW}).")
+
+
+def overview() -> list[dict]:
+    """Every batch run: its state, rounds, batches in flight, requests and cost so far."""
+    with Database(db_path()) as db:
+        rows = []
+        for found in batch_jobs.sessions(db):
+            name = found["dataset"]
+            jobs = [j for j in batch_jobs.jobs(db, name)
+                    if j["open"] or found["status"] == "done"]
+            spend = batch_jobs.batch_spend(db, name, open_only=found["status"] != "done")
+            rows.append({"dataset": name, "status": found["status"],
+                         "rounds": max((j["round"] for j in jobs), default=0),
+                         "in_flight": sum(j["state"] in batch_jobs.IN_FLIGHT for j in jobs),
+                         "batches": [{k: j[k] for k in ("batch_id", "provider", "round", "state",
+                                                        "provider_status", "requests",
+                                                        "cost_usd")} for j in jobs],
+                         **spend, "updated_at": found["updated_at"]})
+    return rows

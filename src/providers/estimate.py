@@ -27,6 +27,10 @@ class Estimate:
     def price_known(self) -> bool:
         return self.price is not None
 
+    @property
+    def duration(self) -> str:
+        return _duration(self.seconds)
+
     def describe(self) -> str:
         """One line for the confirmation prompt and `generate` output."""
         cost = (f"about ${self.cost_usd:,.2f} at {self.price.describe()}" if self.price else

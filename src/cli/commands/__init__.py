@@ -6,6 +6,7 @@ persistence/, ...), print the result. The menu (cli/menu.py) calls the same func
 
 from src.cli.commands import (
                               analyze_errors,
+                              batches,
                               export,
                               generate,
                               ingest,
@@ -34,4 +35,5 @@ COMMANDS = {
     "push": push,
     "report": report,
     "train": train,
+    "batches": batches,
 }
