@@ -40,10 +40,10 @@ def new_tag() -> str:
 
 def open_session(db: Database, dataset: str, config: dict, free_prompt: str | None,
                  budget_usd: float) -> dict:
-    """The dataset's open batch run, started now if there is none (a finished one is reopened
-    with this configuration; one still open keeps its own)."""
+    """The dataset's batch run (open, or cancelling), started now if there is none or it is
+    done (then with this configuration; an unfinished one keeps its own)."""
     row = session(db, dataset)
-    if row is None or row["status"] != "open":
+    if row is None or row["status"] == "done":
         db.conn.execute(
             "INSERT INTO batch_sessions (dataset, config, free_prompt, budget_usd, status) VALUES "
             "(?,?,?,?, 'open') ON CONFLICT(dataset) DO UPDATE SET config=excluded.config, "

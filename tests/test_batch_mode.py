@@ -1,0 +1,201 @@
+"""Batch mode (`generate --batch`, `batches`) through the four providers' Batch APIs.
+
+The real SDKs talk to tests/fake_batch_server.py, which answers a batch line exactly as its live
+endpoint would answer the same request (same responder, same token counts). So a batch run can be
+compared with a live run of the same job: same accepted samples, half the cost, and no request to
+the live endpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from src.config import db_path
+from src.main import main
+from src.persistence import batch_jobs
+from src.persistence.sqlite_client import Database
+from tests.fake_batch_server import FakeBatchServer
+from tests.grounded_responder import grounded_responder
+from tests.judge_responder import is_judge_request, judging_responder
+from tests.pipeline_helpers import generate, point_env_at, stored, write_config
+
+MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash",
+          "mistral": "mistral-small-latest"}
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    with FakeBatchServer(responder=grounded_responder) as fake:
+        point_env_at(fake, monkeypatch)
+        yield fake
+
+
+def agent(tmp_path: Path, provider: str = "openai", **overrides) -> Path:
+    return write_config(tmp_path, **{"system.agentic_llm": provider,
+                                     "system.agentic_model": MODELS[provider], **overrides})
+
+
+def until_done(config: Path, *extra: str, rounds: int = 8) -> tuple[dict, str]:
+    """`generate --batch` again and again (as a user would) until the run is finished."""
+    said = ""
+    for _ in range(rounds):
+        code, result, err = generate(config, "--batch", *extra)
+        said += err
+        assert result is not None, err
+        if result.get("batch_state") in ("done", "stopped", "cancelled"):
+            return result, said
+        assert code == 0, err
+    raise AssertionError(f"not finished after {rounds} rounds:\n{said}")
+
+
+def accepted(name: str = "pipe") -> dict[str, tuple]:
+    return {e.id: (tuple((t.role, t.content) for t in e.turns), e.scores.get("overall"), e.split)
+            for e in stored(name) if not e.reasons}
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def content_keys(server: FakeBatchServer) -> list[tuple[str, str]]:
+    """What each batch line asked (a request sent twice would appear twice)."""
+    return [(req.system, req.user) for b in server.batches.values() for _, req in b.lines]
+
+
+@pytest.mark.parametrize("provider", list(MODELS))
+def test_create_through_each_batch_api_equals_a_live_run_at_half_price(
+        server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: str) -> None:
+    config = agent(tmp_path, provider)
+    code, live, err = generate(config)
+    assert code == 0, err
+    live_requests, reference = server.stats.requests, accepted()
+    assert len(reference) == 16
+
+    monkeypatch.setenv("DATASET_BUILDER_HOME", str(tmp_path / "batch_home"))
+    result, said = until_done(config)
+    assert server.stats.requests == live_requests  # not one request to the live endpoint
+    assert result["requests"] == 0 and result["batch_state"] == "done"
+    assert accepted() == reference  # same samples, same scores, same split
+    assert sorted(content_keys(server)) == sorted({k for k in content_keys(server)})
+    assert len(content_keys(server)) == live_requests  # each request once, none twice
+    assert len(server.batches) == 2  # questions, then answers
+    assert result["summary"]["batch"]["requests"] == live_requests
+    assert result["cost_usd"] == pytest.approx(live["cost_usd"] / 2, abs=1e-6)
+    assert "Round 1: submitted 8 requests" in said and "0 live requests" in said
+
+    code, out, _ = cli("stats", "pipe", "--json")
+    cost = json.loads(out)["cost"]
+    assert cost["live_usd"] == 0 and cost["batch_usd"] == pytest.approx(result["cost_usd"])
+    assert cost["batch_requests"] == live_requests and cost["live_requests"] == 0
+
+
+def test_failed_expired_and_malformed_lines_are_retried_once(server, tmp_path: Path) -> None:
+    server.script_lines("error", "expired", "malformed", "offschema")
+    result, said = until_done(agent(tmp_path))
+    assert result["counts"]["samples"] == 16 and not result["failures"]
+    assert "1 expired, 1 failed, 2 malformed" in said
+    assert len(content_keys(server)) == 16 + 4  # the four again, nothing else twice
+    repairs = [req for _, req in list(server.batches.values())[1].lines
+               if "Your previous reply could not be used" in req.user]
+    assert len(repairs) == 2  # malformed and off-schema got the one repair request
+
+
+def test_a_line_that_fails_twice_is_a_recorded_failure_with_its_reason(server, tmp_path) -> None:
+    server.script_lines(*["error"] * 16)  # the first 8 question requests, and their retries
+    result, said = until_done(agent(tmp_path))
+    assert result["failures"] == {"rejected": 8}  # those 8 passages: recorded, not silent
+    assert result["counts"]["samples"] == 16  # the run went on with the next passages, as live
+    with Database(db_path()) as db:
+        messages = [r["message"] for r in db.conn.execute("SELECT message FROM failures")]
+    assert len(messages) == 8
+    assert all("failed this request twice: fake line error" in m for m in messages)
+    assert "8 failed" in said
+
+
+def test_an_expired_batch_keeps_what_ran_and_retries_the_rest(server, tmp_path: Path) -> None:
+    server.script_batches("expired")
+    result, said = until_done(agent(tmp_path))
+    assert result["counts"]["samples"] == 16
+    assert "4 answered, 4 expired" in said
+    assert len(content_keys(server)) == 16 + 4
+
+
+def test_the_budget_reserves_the_worst_case_and_is_never_crossed(server, tmp_path) -> None:
+    budget = 0.0015
+    result, said = until_done(agent(tmp_path, budget_usd=budget))
+    assert "would cross budget_usd" in said
+    assert result["batch_state"] == "stopped" and "Budget" in result["stopped_reason"]
+    assert 0 < result["cost_usd"] <= budget
+    with Database(db_path()) as db:
+        spent, reserved = batch_jobs.spent_and_reserved(db, "pipe")
+    assert reserved == 0
+
+
+def test_wait_follows_the_run_to_its_end_with_a_progress_line(tmp_path, monkeypatch) -> None:
+    with FakeBatchServer(responder=grounded_responder, polls_to_finish=3) as fake:
+        point_env_at(fake, monkeypatch)
+        code, result, err = generate(agent(tmp_path, **{"system.batch_poll_seconds": 0.01}),
+                                     "--batch", "--wait")
+    assert code == 0, err
+    assert result["batch_state"] == "done" and result["counts"]["samples"] == 16
+    assert "running (counts not given)" in err or "in_progress" in err
+    assert err.count("pipe: Round") >= 4  # a line per poll while a batch ran
+
+
+def test_batches_lists_runs_and_carries_one_on_from_its_stored_config(server, tmp_path) -> None:
+    code, result, err = generate(agent(tmp_path), "--batch")
+    assert code == 0 and result["batch_state"] == "submitted", err
+    code, out, _ = cli("batches", "--json")
+    runs = json.loads(out)
+    assert [(r["dataset"], r["status"], r["in_flight"]) for r in runs] == [("pipe", "open", 1)]
+    code, out, err = cli("batches", "pipe", "--wait", "--json")
+    assert code == 0, err
+    assert json.loads(out)["counts"]["samples"] == 16
+    code, out, _ = cli("batches")
+    assert "pipe" in out and "done" in out
+
+
+def test_cancel_stops_submitting_and_keeps_what_was_collected(server, tmp_path) -> None:
+    server.polls_to_finish = 99
+    generate(agent(tmp_path), "--batch")
+    code, out, err = cli("batches", "pipe", "--cancel")
+    assert code == 0, err
+    assert "Asked openai to cancel batch" in err and "cancelled" in err
+    assert len(server.batches) == 1
+    code, out, _ = cli("batches", "--json")
+    assert json.loads(out)[0]["status"] == "done"
+
+
+def test_judge_and_free_mode_run_in_rounds_too(tmp_path, monkeypatch) -> None:
+    with FakeBatchServer(responder=judging_responder()) as fake:
+        point_env_at(fake, monkeypatch)
+        config = agent(tmp_path, **{"quality.llm_judge": True})
+        code, live, err = generate(config)
+        assert code == 0, err
+        reference, live_requests = accepted(), fake.stats.requests
+        monkeypatch.setenv("DATASET_BUILDER_HOME", str(tmp_path / "batch_home"))
+        result, _ = until_done(config)
+        assert fake.stats.requests == live_requests
+        judged = [req for b in fake.batches.values() for _, req in b.lines
+                  if is_judge_request(req)]
+    assert judged and len(fake.batches) == 3  # questions, answers, then the judge
+    assert accepted() == reference
+    assert result["cost_usd"] == pytest.approx(live["cost_usd"] / 2, abs=1e-6)
+
+
+def test_refusals_name_what_to_change(server, tmp_path: Path) -> None:
+    code, _, err = generate(agent(tmp_path, **{"system.engine": "ray"}), "--batch")
+    assert code == 2 and "system.batch and system.engine: ray cannot be combined" in err
+    config = write_config(tmp_path, **{"system.agentic_llm": "llama",
+                                       "system.agentic_model": "llama3.1:8b"})
+    code, _, err = generate(config, "--batch")
+    assert code == 2 and "llama has no Batch API here" in err
+    assert server.stats.requests == 0 and not server.batches
