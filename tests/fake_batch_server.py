@@ -102,7 +102,7 @@ class FakeBatchServer(FakeLLMServer):
         self.billed_batch_output = 0
         self._line_script: list[str] = []
         self._batch_script: list[str] = []
-        self._kills: dict[str, tuple[int, bool]] = {}
+        self._kills: dict[str, tuple[int, bool, int]] = {}
 
     def script_lines(self, *kinds: str) -> None:
         with self.lock:
@@ -112,15 +112,19 @@ class FakeBatchServer(FakeLLMServer):
         with self.lock:
             self._batch_script.extend(outcomes)
 
-    def kill_on(self, step: str, pid: int, before_reply: bool = False) -> None:
+    def kill_on(self, step: str, pid: int, before_reply: bool = False, nth: int = 1) -> None:
+        """SIGKILL process `pid` at the `nth` time `step` happens (before or after the reply)."""
         assert step in STEPS
         with self.lock:
-            self._kills[step] = (pid, before_reply)
+            self._kills[step] = (pid, before_reply, nth)
 
     def kill_point(self, step: str, before: bool) -> None:
         with self.lock:
-            pid, before_reply = self._kills.get(step, (0, False))
+            pid, before_reply, nth = self._kills.get(step, (0, False, 0))
             if not pid or before_reply != before:
+                return
+            if nth > 1:
+                self._kills[step] = (pid, before_reply, nth - 1)
                 return
             del self._kills[step]
         try:
