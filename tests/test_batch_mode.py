@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from src.persistence.sqlite_client import Database
 from tests.fake_batch_server import FakeBatchServer
 from tests.grounded_responder import grounded_responder
 from tests.judge_responder import is_judge_request, judging_responder
-from tests.pipeline_helpers import generate, point_env_at, stored, write_config
+from tests.pipeline_helpers import SAMPLES, generate, point_env_at, stored, write_config
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash",
           "mistral": "mistral-small-latest"}
@@ -199,3 +200,27 @@ def test_refusals_name_what_to_change(server, tmp_path: Path) -> None:
     code, _, err = generate(config, "--batch")
     assert code == 2 and "llama has no Batch API here" in err
     assert server.stats.requests == 0 and not server.batches
+
+
+def test_hybrid_with_identifys_llm_stage_runs_that_stage_first(server, tmp_path, monkeypatch):
+    docs = tmp_path / "docs"
+    shutil.copytree(SAMPLES, docs)
+    (docs / "campus.txt").write_text(  # a question with no Q:/A: pattern: for the LLM stage
+        "Can I bring my bicycle to campus? Bicycles are allowed and can be parked at the racks "
+        "beside the north gate.\n", encoding="utf-8")
+    config = agent(tmp_path, **{"mode": "hybrid", "agent.identify.use_llm": True,
+                                "input.directory": str(docs)})
+    code, live, err = generate(config)
+    assert code == 0, err
+    reference, live_requests = accepted(), server.stats.requests
+    monkeypatch.setenv("DATASET_BUILDER_HOME", str(tmp_path / "batch_home"))
+    result, _ = until_done(config)
+    assert server.stats.requests == live_requests
+    assert accepted() == reference
+    identify = {(r.system, r.user) for r in server.stats.received if "turns" in str(r.schema)}
+    first = list(server.batches.values())[0]
+    # identify's LLM stage comes first, alone (its reply is off-schema: the repair is round 2)
+    assert identify and all((req.system, req.user) in identify for _, req in first.lines)
+    asked = content_keys(server)  # each distinct request once (live sent two identical ones)
+    assert len(asked) == len(set(asked)) == len({(r.system, r.user)
+                                                 for r in server.stats.received})
