@@ -210,7 +210,7 @@ def test_generate_free_mode_asks_for_instructions_and_saves_them(monkeypatch, ca
     text = config_file.read_text("utf-8").replace('mode: "identify"', 'mode: "free"')
     config_file.write_text(text + f"agent: {{free: {{prompt_file: '{prompt_file}'}}}}\n", "utf-8")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-menu-free")  # nothing is sent: we decline
-    answers = ["2", "", "Write short FAQ pairs.", "Keep a friendly tone.", "", "y", "n", "6"]
+    answers = ["2", "", "Write short FAQ pairs.", "Keep a friendly tone.", "", "y", "3", "6"]
     _, err, _ = drive(monkeypatch, capsys, answers, config_file)
     assert "no instructions typed" in err  # the first, empty answer is asked again
     assert prompt_file.read_text("utf-8") == "Write short FAQ pairs.\nKeep a friendly tone.\n"
@@ -260,11 +260,28 @@ def test_ctrl_c_during_generation_stops_and_says_how_to_resume(monkeypatch, caps
         monkeypatch.setenv("OPENAI_API_KEY", "test-key-not-secret")
         text = config_file.read_text("utf-8").replace('mode: "identify"', 'mode: "create"')
         config_file.write_text(text.replace("budget_usd: 0", "budget_usd: 1"), "utf-8")
-        _, err, _ = drive(monkeypatch, capsys, ["2", "y", "6"], config_file)
+        _, err, _ = drive(monkeypatch, capsys, ["2", "1", "6"], config_file)  # 1: live
     assert first_request.is_set() and "Stopped by Ctrl-C" in err
     assert "choose Generate Dataset again with the same dataset name" in err
     with Database(db_path()) as db:
         assert db.get_dataset("menu_demo")["name"] == "menu_demo"  # kept for the resume
+
+
+def test_generate_offers_the_batch_api_beside_live_and_submits_through_it(monkeypatch, capsys,
+                                                                           config_file):
+    needs_pipeline(*PIPELINE_PARTS, *LLM_PARTS)
+    from tests.fake_batch_server import FakeBatchServer
+
+    with FakeBatchServer() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url("openai"))
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key-not-secret")
+        text = config_file.read_text("utf-8").replace('mode: "identify"', 'mode: "create"')
+        config_file.write_text(text.replace("budget_usd: 0", "budget_usd: 1"), "utf-8")
+        out, err, _ = drive(monkeypatch, capsys, ["2", "2", "6"], config_file)  # 2: Batch API
+    assert "Start now (live): about $" in err
+    assert "Through the openai Batch API: about $" in err and "results within 24 h" in err
+    assert "Round 1: submitted" in out and "batches menu_demo" in out
+    assert server.stats.requests == 0 and len(server.batches) == 1
 
 
 # ---------------------------------------------------------------- 3, 4, 8, 9: datasets
