@@ -152,7 +152,8 @@ def test_wait_follows_the_run_to_its_end_with_a_progress_line(tmp_path, monkeypa
 
 
 def test_batches_lists_runs_and_carries_one_on_from_its_stored_config(server, tmp_path) -> None:
-    code, result, err = generate(agent(tmp_path), "--batch")
+    server.polls_to_finish = 2  # --wait must poll again
+    code, result, err = generate(agent(tmp_path, **{"system.batch_poll_seconds": 0.01}), "--batch")
     assert code == 0 and result["batch_state"] == "submitted", err
     code, out, _ = cli("batches", "--json")
     runs = json.loads(out)
@@ -175,7 +176,7 @@ def test_cancel_stops_submitting_and_keeps_what_was_collected(server, tmp_path) 
     assert json.loads(out)[0]["status"] == "done"
 
 
-def test_judge_and_free_mode_run_in_rounds_too(tmp_path, monkeypatch) -> None:
+def test_the_judge_runs_in_its_own_round(tmp_path, monkeypatch) -> None:
     with FakeBatchServer(responder=judging_responder()) as fake:
         point_env_at(fake, monkeypatch)
         config = agent(tmp_path, **{"quality.llm_judge": True})
@@ -224,3 +225,13 @@ def test_hybrid_with_identifys_llm_stage_runs_that_stage_first(server, tmp_path,
     asked = content_keys(server)  # each distinct request once (live sent two identical ones)
     assert len(asked) == len(set(asked)) == len({(r.system, r.user)
                                                  for r in server.stats.received})
+
+
+def test_free_mode_takes_one_round(server, tmp_path: Path) -> None:
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("Write help-desk conversations for new students.")
+    result, _ = until_done(agent(tmp_path, mode="free", dataset_size=8,
+                                 **{"agent.free.prompt_file": str(prompt)}))
+    assert result["counts"]["samples"] == 8 and len(server.batches) == 1
+    assert all("help-desk conversations" in req.system for b in server.batches.values()
+               for _, req in b.lines)
