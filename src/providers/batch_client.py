@@ -38,7 +38,6 @@ from src.providers.llm_client import (
     LLMClient,
     Reply,
     failure_category,
-    request_key,
     request_tokens,
 )
 
@@ -93,9 +92,8 @@ class BatchLLMClient(LLMClient):
     async def complete_json(self, system: str, user: str, schema: dict, *,
                             schema_name: str = "reply", temperature: float = 0.7,
                             max_tokens: int = 1024) -> Reply:
-        req = Request(self.model, system, user, schema, schema_name, temperature, max_tokens)
-        key = request_key(self.provider, req)
-        cached = self._from_cache(key)
+        req, key, cached = self._lookup(Request(self.model, system, user, schema, schema_name,
+                                                temperature, max_tokens))
         if cached is not None:
             return cached
         try:

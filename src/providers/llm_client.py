@@ -255,9 +255,8 @@ class LLMClient:
                             schema_name: str = "reply", temperature: float = 0.7,
                             max_tokens: int = 1024) -> Reply:
         """A reply parsed and valid against `schema`, from the cache or the provider."""
-        req = Request(self.model, system, user, schema, schema_name, temperature, max_tokens)
-        key = request_key(self.provider, req)
-        cached = self._from_cache(key)
+        req, key, cached = self._lookup(Request(self.model, system, user, schema, schema_name,
+                                                temperature, max_tokens))
         if cached is not None:
             return cached
         try:
@@ -292,6 +291,11 @@ class LLMClient:
         await self.adapter.aclose()
 
     # ---------------------------------------------------------------- internals
+
+    def _lookup(self, req: Request) -> tuple[Request, str, Reply | None]:
+        """The request, its resume-cache key, and its cached reply (None: not paid for yet)."""
+        key = request_key(self.provider, req)
+        return req, key, self._from_cache(key)
 
     def _from_cache(self, key: str) -> Reply | None:
         row = self.db.cache_get(key) if self.db is not None else None

@@ -31,9 +31,15 @@ def run(args: argparse.Namespace) -> int:
         for line in batch.cancel(args.name, config):
             console.info(line)
     report = batch.follow(config, wait=args.wait, on_wait=lambda r: console.info(wait_line(r)))
+    return show(report, args.json)
+
+
+def show(report: batch.BatchReport, as_json: bool) -> int:
+    """Print where a batch run stands (generate --batch shows the same); the exit code: 1 when
+    it finished with no sample."""
     for line in describe_batch(report):
         console.info(line)
-    if args.json:
+    if as_json:
         print_json(report.to_dict())
     if report.result is not None:
         return 0 if report.result.counts["samples"] else 1

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from src.cli import console
+from src.cli.commands.batches import show as show_batch
 from src.cli.commands.common import (
     add_decontaminate_argument,
     add_password_argument,
@@ -15,7 +16,7 @@ from src.cli.commands.common import (
     print_json,
 )
 from src.cli.prompts import Cancelled, confirm
-from src.cli.reports import describe_batch, describe_plan, describe_result, wait_line
+from src.cli.reports import describe_plan, describe_result, wait_line
 from src.config import ENGINES, MODES
 from src.errors import BuilderError, UsageError
 from src.pipeline import batch
@@ -113,10 +114,4 @@ def _run_batch(args: argparse.Namespace, config) -> int:
     if report is None:
         console.warn("Not started.")
         return 1
-    for line in describe_batch(report):
-        console.info(line)
-    if args.json:
-        print_json(report.to_dict())
-    if report.result is not None:
-        return 0 if report.result.counts["samples"] else 1
-    return 0
+    return show_batch(report, args.json)
