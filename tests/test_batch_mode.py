@@ -129,6 +129,14 @@ def test_an_expired_batch_keeps_what_ran_and_retries_the_rest(server, tmp_path: 
     assert len(content_keys(server)) == 16 + 4
 
 
+def test_a_batch_that_failed_validation_is_submitted_once_more(server, tmp_path) -> None:
+    server.script_batches("failed")
+    result, said = until_done(agent(tmp_path))
+    assert result["counts"]["samples"] == 16 and not result["failures"]
+    assert "ended failed; 8 failed" in said
+    assert len(server.batches) == 3 and len(content_keys(server)) == 16 + 8
+
+
 def test_the_budget_reserves_the_worst_case_and_is_never_crossed(server, tmp_path) -> None:
     budget = 0.0015
     result, said = until_done(agent(tmp_path, budget_usd=budget))

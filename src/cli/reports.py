@@ -67,10 +67,10 @@ def describe_batch(report: BatchReport) -> list[str]:
     return lines
 
 
-def wait_line(report: BatchReport) -> str:
-    """The progress line of --wait between two polls."""
-    latest = report.lines[-1] if report.lines else report.state
-    return f"[{time.strftime('%H:%M:%S')}] {report.dataset}: {latest}"
+def wait_lines(report: BatchReport) -> list[str]:
+    """The progress lines of --wait after one poll: what each batch did, with the time."""
+    stamp = time.strftime("%H:%M:%S")
+    return [f"[{stamp}] {report.dataset}: {line}" for line in report.lines or [report.state]]
 
 
 def describe_result(result: RunResult) -> list[str]:

@@ -301,7 +301,8 @@ def send_shard(db: Database, client: BatchLLMClient, fits: list[tuple[Waiting, i
                                    round_no, requests)
     batch_lines = [client.batch.line(r.custom_id, Request(**r.request)) for r in requests]
     try:
-        batch_id, status = client.batch.submit(batch_lines, tag, client.model)
+        batch_id, status = client.batch.submit(batch_lines, tag, client.model, {
+            j["batch_id"] for j in batch_jobs.jobs(db) if j["batch_id"]})
     except (ProviderUnavailable, RateLimited):
         raise  # it may exist: the next check looks it up by its tag before anything is resent
     except BuilderError as exc:  # refused (key, billing, a bad request): never created

@@ -155,15 +155,18 @@ class BatchAdapter:
             time.sleep(retry_delay(attempt, failure.retry_after))
             attempt += 1
 
-    def submit(self, lines: list[dict], tag: str, model: str) -> tuple[str, str]:
+    def submit(self, lines: list[dict], tag: str, model: str,
+               known: set[str]) -> tuple[str, str]:
         """Create the batch; a failure that may have created it anyway (timeout, connection,
-        5xx) is looked up by tag at once, and raised only when it is not found."""
+        5xx) is looked up by tag at once (`known`: batch ids already ours, never adopted), and
+        raised only when it is not found."""
+        started = time.time()
         try:
             return self.create(lines, tag, model)
         except (AuthError, ConfigError):
             raise
         except ProviderError:
-            found = self.find(tag, time.time() - 3600, len(lines), set())
+            found = self.find(tag, started, len(lines), known)
             if found is None:
                 raise
             return found, "submitted"

@@ -6,7 +6,7 @@ import argparse
 
 from src.cli import console
 from src.cli.commands.common import print_json
-from src.cli.reports import describe_batch, wait_line
+from src.cli.reports import describe_batch, wait_lines
 from src.pipeline import batch
 from src.providers.budget import usd
 
@@ -30,8 +30,14 @@ def run(args: argparse.Namespace) -> int:
     if args.cancel:
         for line in batch.cancel(args.name, config):
             console.info(line)
-    report = batch.follow(config, wait=args.wait, on_wait=lambda r: console.info(wait_line(r)))
+    report = batch.follow(config, wait=args.wait, on_wait=progress)
     return show(report, args.json)
+
+
+def progress(report: batch.BatchReport) -> None:
+    """--wait: what one poll found, with the time, before the next poll."""
+    for line in wait_lines(report):
+        console.info(line)
 
 
 def show(report: batch.BatchReport, as_json: bool) -> int:

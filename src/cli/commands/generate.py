@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from src.cli import console
+from src.cli.commands.batches import progress
 from src.cli.commands.batches import show as show_batch
 from src.cli.commands.common import (
     add_decontaminate_argument,
@@ -16,7 +17,7 @@ from src.cli.commands.common import (
     print_json,
 )
 from src.cli.prompts import Cancelled, confirm
-from src.cli.reports import describe_plan, describe_result, wait_line
+from src.cli.reports import describe_plan, describe_result
 from src.config import ENGINES, MODES
 from src.errors import BuilderError, UsageError
 from src.pipeline import batch
@@ -110,7 +111,7 @@ def _run_batch(args: argparse.Namespace, config) -> int:
     """--batch: submit (or collect and go on), and with --wait follow the run to its end."""
     report = batch.run(config, progress=sys.stderr.isatty(), passwords=passwords_from_args(args),
                        confirm=lambda plan: _confirm(plan, args.yes), wait=args.wait,
-                       on_wait=lambda r: console.info(wait_line(r)))
+                       on_wait=progress)
     if report is None:
         console.warn("Not started.")
         return 1
