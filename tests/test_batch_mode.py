@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -243,3 +244,19 @@ def test_free_mode_takes_one_round(server, tmp_path: Path) -> None:
     assert result["counts"]["samples"] == 8 and len(server.batches) == 1
     assert all("help-desk conversations" in req.system for b in server.batches.values()
                for _, req in b.lines)
+
+
+def test_batches_are_cut_at_the_providers_request_and_byte_caps() -> None:
+    from src.providers.base_provider import Request
+    from src.providers.batch_openai import OpenAIBatch
+    from src.providers.openai_provider import OpenAIProvider
+
+    class Small(OpenAIBatch):
+        max_requests, max_bytes = 3, 2_000
+
+    adapter = Small(OpenAIProvider("sk-test", "http://127.0.0.1:9/v1", 5), 0)
+    lines = [adapter.line(f"dsb-0123456789ab-{i:06d}", Request("m", "s", "x" * n, {}))
+             for i, n in enumerate([10, 10, 10, 10, 900, 900, 10])]
+    assert adapter.shard_sizes(lines) == [3, 2, 2]  # 3 by count, then two by bytes
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", line["custom_id"]) for line in lines)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", batch_jobs.new_tag() + "-000000")
