@@ -21,7 +21,7 @@ import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
 MODULES = ["bench_ingest", "bench_targets", "bench_llm", "bench_quality", "bench_store",
-           "bench_identify", "bench_scale", "bench_batch"]
+           "bench_identify", "bench_scale", "bench_batch", "bench_create"]
 
 
 def machine() -> dict:

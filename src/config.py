@@ -79,7 +79,7 @@ class ChunkingConfig:
 class CreateConfig:
     temperature: float = _opt(0.7, min=0.0, max=2.0)
     variety: str = _opt("high", choices=("low", "medium", "high"))
-    questions_per_chunk: int = _opt(3, min=1, max=20)
+    questions_per_chunk: int = _opt(12, min=1, max=40)  # at most, per request; the passage decides
     turns: int = _opt(1, min=1, max=10)
     personas: list[str] = _opt(factory=lambda: [
         "curious beginner", "busy professional", "careful expert", "student preparing an exam"])

@@ -8,6 +8,8 @@ all work on).
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -153,3 +155,8 @@ class CoverageRow:
     accepted: int = 0
     rejected: int = 0
     tokens: int = 0
+
+
+def reason_counts(examples: Iterable[Example]) -> dict[str, int]:
+    """How many of `examples` carry each rejection reason (one may carry two), most frequent first."""
+    return dict(Counter(reason for ex in examples for reason in ex.reasons).most_common())

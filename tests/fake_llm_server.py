@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
 import threading
@@ -187,6 +188,20 @@ def reply_body(req: FakeRequest, text: str, data: Any, in_tok: int, out_tok: int
                       "total_tokens": in_tok + out_tok}}
 
 
+def cached_usage(body: dict, wire: str, cached: int) -> dict:
+    """A success body with `cached` prompt tokens reported the way the wire reports them."""
+    if not cached:
+        return body
+    if wire == "anthropic":  # its input_tokens leave the cache reads out
+        body["usage"].update(input_tokens=body["usage"]["input_tokens"] - cached,
+                             cache_read_input_tokens=cached, cache_creation_input_tokens=0)
+    elif wire == "gemini":
+        body["usageMetadata"]["cachedContentTokenCount"] = cached
+    else:
+        body["usage"]["prompt_tokens_details"] = {"cached_tokens": cached}
+    return body
+
+
 ERROR_NAMES = {401: ("authentication_error", "UNAUTHENTICATED"),
                404: ("not_found_error", "NOT_FOUND"),
                429: ("rate_limit_error", "RESOURCE_EXHAUSTED"),
@@ -246,6 +261,8 @@ class Stats:
     statuses: Counter = field(default_factory=Counter)
     billed_input_tokens: int = 0
     billed_output_tokens: int = 0
+    cached_input_tokens: int = 0  # of billed_input_tokens, read from the prompt cache
+    faults: Counter = field(default_factory=Counter)  # faults sent, by kind (random or scripted)
     in_flight: int = 0
     max_in_flight: int = 0
     received: list[FakeRequest] = field(default_factory=list)
@@ -258,7 +275,8 @@ class FakeLLMServer:
                  responder: Responder | None = None, fault_rates: dict[str, float] | None = None,
                  hang_seconds: float = 30.0, seed: int = 0, valid_keys: set[str] | None = None,
                  retry_after: float = 1.0, error_retry_after: float | None = None,
-                 token_counter: Callable[[str], int] = approx_tokens):
+                 token_counter: Callable[[str], int] = approx_tokens,
+                 prompt_cache_min_tokens: int | None = None, port: int = 0):
         self.latency = latency
         self.token_counter = token_counter
         self.responder = responder or default_responder
@@ -268,12 +286,16 @@ class FakeLLMServer:
         self.retry_after = retry_after  # sent with a scripted 429
         self.error_retry_after = error_retry_after  # if set, 5xx answers carry Retry-After too
         self.bucket = _Bucket(requests_per_minute) if requests_per_minute else None
+        # like OpenAI's automatic prompt caching: the longest prompt prefix (system + user text)
+        # already sent is read from the cache, when it is at least this many tokens (None: off)
+        self.prompt_cache_min_tokens = prompt_cache_min_tokens
+        self._prompts: list[str] = []
         self.stats = Stats()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self._script: list[str | Canned] = []
         self._random = random.Random(seed)
-        self._httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _QuietServer(("127.0.0.1", port), _Handler)  # port 0: any free one
         self._httpd.request_queue_size = 256
         self._httpd.daemon_threads = True
         self._httpd.fake = self  # type: ignore[attr-defined]
@@ -304,6 +326,18 @@ class FakeLLMServer:
             if self._random.random() < rate:
                 return fault
         return "ok"
+
+    def cached_tokens(self, prompt: str) -> int:
+        """Tokens of the longest prefix of `prompt` sent before (prompt caching), 0 below the
+        minimum or with the cache off; the prompt is remembered."""
+        if self.prompt_cache_min_tokens is None:
+            return 0
+        with self.lock:
+            shared = max((len(os.path.commonprefix([prompt, seen])) for seen in self._prompts),
+                         default=0)
+            self._prompts.append(prompt)
+        tokens = self.token_counter(prompt[:shared]) if shared else 0
+        return tokens if tokens >= self.prompt_cache_min_tokens else 0
 
     def start(self) -> FakeLLMServer:
         self._thread.start()
@@ -373,7 +407,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.valid_keys is not None and key not in fake.valid_keys:
             return "401", 0.0
         wait = fake.bucket.take() if fake.bucket else 0.0
-        return ("429", wait) if wait else (fake.next_fault(), 0.0)
+        fault = "429" if wait else fake.next_fault()
+        fake.stats.faults[fault if isinstance(fault, str) else "canned"] += 1  # under fake.lock
+        return fault, wait
 
     def _answer(self, req: FakeRequest, fault: str | Canned, wait: float) -> None:
         fake = self.fake
@@ -407,9 +443,11 @@ class _Handler(BaseHTTPRequestHandler):
         text = data if isinstance(data, str) else json.dumps(data)
         count = fake.token_counter
         in_tok, out_tok = count(req.system + req.user), count(text)
-        self._bill(in_tok, out_tok)  # before sending: the client may read the stats at once
-        if not self._send(200, reply_body(req, text, data, in_tok, out_tok)):
-            self._bill(-in_tok, -out_tok)
+        cached = fake.cached_tokens(req.system + req.user)
+        self._bill(in_tok, out_tok, cached)  # before sending: the client may read the stats at once
+        if not self._send(200, cached_usage(reply_body(req, text, data, in_tok, out_tok), req.wire,
+                                            cached)):
+            self._bill(-in_tok, -out_tok, -cached)
 
     def _send_canned(self, req: FakeRequest, canned: Canned) -> None:
         """A scripted reply: a raw body as given, or a normal one with its text or usage replaced."""
@@ -431,10 +469,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._bill(in_tok, out_tok)
         self._send_payload(canned.status, json.dumps(body).encode(), headers)
 
-    def _bill(self, in_tok: int, out_tok: int) -> None:
+    def _bill(self, in_tok: int, out_tok: int, cached: int = 0) -> None:
         with self.fake.lock:
             self.fake.stats.billed_input_tokens += in_tok
             self.fake.stats.billed_output_tokens += out_tok
+            self.fake.stats.cached_input_tokens += cached
 
     def _send(self, status: int, body: dict, headers: dict[str, str] | None = None) -> bool:
         return self._send_payload(status, json.dumps(body).encode(),

@@ -88,10 +88,10 @@ def test_create_through_each_batch_api_equals_a_live_run_at_half_price(
     assert accepted() == reference  # same samples, same scores, same split
     assert sorted(content_keys(server)) == sorted({k for k in content_keys(server)})
     assert len(content_keys(server)) == live_requests  # each request once, none twice
-    assert len(server.batches) == 2  # questions, then answers
+    assert len(server.batches) == 2  # what the run needs at first, then the rest
     assert result["summary"]["batch"]["requests"] == live_requests
     assert result["cost_usd"] == pytest.approx(live["cost_usd"] / 2, abs=1e-6)
-    assert "Round 1: submitted 8 requests" in said and "0 live requests" in said
+    assert "Round 1: submitted 5 requests" in said and "0 live requests" in said
 
     code, out, _ = cli("stats", "pipe", "--json")
     cost = json.loads(out)["cost"]
@@ -104,38 +104,38 @@ def test_failed_expired_and_malformed_lines_are_retried_once(server, tmp_path: P
     result, said = until_done(agent(tmp_path))
     assert result["counts"]["samples"] == 16 and not result["failures"]
     assert "1 expired, 1 failed, 2 malformed" in said
-    assert len(content_keys(server)) == 16 + 4  # the four again, nothing else twice
+    assert len(content_keys(server)) == 8 + 4  # the four again, nothing else twice
     repairs = [req for _, req in list(server.batches.values())[1].lines
                if "Your previous reply could not be used" in req.user]
     assert len(repairs) == 2  # malformed and off-schema got the one repair request
 
 
 def test_a_line_that_fails_twice_is_a_recorded_failure_with_its_reason(server, tmp_path) -> None:
-    server.script_lines(*["error"] * 16)  # the first 8 question requests, and their retries
+    server.script_lines(*["error"] * 10)  # the first 5 requests, and their retries
     result, said = until_done(agent(tmp_path))
-    assert result["failures"] == {"rejected": 8}  # those 8 passages: recorded, not silent
+    assert result["failures"] == {"rejected": 5}  # those 5 passages: recorded, not silent
     assert result["counts"]["samples"] == 16  # the run went on with the next passages, as live
     with Database(db_path()) as db:
         messages = [r["message"] for r in db.conn.execute("SELECT message FROM failures")]
-    assert len(messages) == 8
+    assert len(messages) == 5
     assert all("failed this request twice: fake line error" in m for m in messages)
-    assert "8 failed" in said
+    assert "5 failed" in said
 
 
 def test_an_expired_batch_keeps_what_ran_and_retries_the_rest(server, tmp_path: Path) -> None:
     server.script_batches("expired")
     result, said = until_done(agent(tmp_path))
     assert result["counts"]["samples"] == 16
-    assert "4 answered, 4 expired" in said
-    assert len(content_keys(server)) == 16 + 4
+    assert "2 answered, 3 expired" in said
+    assert len(content_keys(server)) == 8 + 3
 
 
 def test_a_batch_that_failed_validation_is_submitted_once_more(server, tmp_path) -> None:
     server.script_batches("failed")
     result, said = until_done(agent(tmp_path))
     assert result["counts"]["samples"] == 16 and not result["failures"]
-    assert "ended failed; 8 failed" in said
-    assert len(server.batches) == 3 and len(content_keys(server)) == 16 + 8
+    assert "ended failed; 5 failed" in said
+    assert len(server.batches) == 3 and len(content_keys(server)) == 8 + 5
 
 
 def test_the_budget_reserves_the_worst_case_and_is_never_crossed(server, tmp_path) -> None:
@@ -197,7 +197,9 @@ def test_the_judge_runs_in_its_own_round(tmp_path, monkeypatch) -> None:
         assert fake.stats.requests == live_requests
         judged = [req for b in fake.batches.values() for _, req in b.lines
                   if is_judge_request(req)]
-    assert judged and len(fake.batches) == 3  # questions, answers, then the judge
+        kinds = [{is_judge_request(req) for _, req in b.lines} for b in fake.batches.values()]
+    assert judged and all(len(k) == 1 for k in kinds)  # the judge in rounds of its own
+    assert kinds[0] == {False} and kinds[-1] == {True}  # after the samples it judges
     assert accepted() == reference
     assert result["cost_usd"] == pytest.approx(live["cost_usd"] / 2, abs=1e-6)
 

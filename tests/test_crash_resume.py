@@ -33,15 +33,16 @@ from tests.pipeline_helpers import (
 
 CONCURRENCY = 8
 KILLS = 3
-FILES = 40  # one chunk each: 40 chunks × 3 passes = 120 slots = 240 requests
+FILES = 60  # one chunk each, 4 questions per request: 600 samples take 150 of the 180 slots
+SIZE = 600
 LATENCY = 0.03
 
 
 def job_config(tmp_path: Path) -> Path:
-    """A create job that uses every slot and caps the result (so the choice must be stable)."""
+    """A create job whose last work item crosses the size (so the choice must be stable)."""
     docs = tmp_path / "docs"
     write_documents(docs, files=FILES, paragraphs=2, sentences=6, seed=5)
-    return write_config(tmp_path, **{"input.directory": str(docs), "dataset_size": 300,
+    return write_config(tmp_path, **{"input.directory": str(docs), "dataset_size": SIZE,
                                      "output_name": "crash", "budget_usd": 50.0,
                                      "chunking.chunk_tokens": 900,
                                      "system.concurrency": CONCURRENCY,
@@ -86,7 +87,7 @@ def test_sigkill_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_p
         code, reference, err = run_cli(config, tmp_path / "ref", env)
     assert code == 0, err
     expected_requests = len({request_key(r) for r in reference_server.stats.received})
-    assert expected_requests == 2 * 3 * FILES == reference_server.stats.requests
+    assert SIZE // 4 <= expected_requests == reference_server.stats.requests < 3 * FILES
 
     rng = random.Random(20240610)
     home, work = tmp_path / "home", tmp_path / "work"
@@ -118,10 +119,11 @@ def test_sigkill_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_p
         report = validate_file(result["files"][kind], "openai", "gpt-4o-mini", split=kind)
         assert report.ok, report.to_dict()
 
-    # The server was asked for each request once, plus at most what was in flight at each kill.
+    # The server was asked for each request once, plus at most what was in flight at each kill;
+    # which work items beyond the size were in flight when it was reached depends on timing.
     sent = Counter(request_key(r) for r in server.stats.received)
     repeats = sum(count - 1 for count in sent.values())
-    assert len(sent) == expected_requests
+    assert abs(len(sent) - expected_requests) <= CONCURRENCY
     assert repeats <= CONCURRENCY * KILLS, (repeats, killed)
 
 

@@ -92,3 +92,24 @@ def test_many_samples_with_a_few_duplicates() -> None:
     kept, dropped = dedup.deduplicate(base + copies, threshold=0.9)
     assert dropped == copies
     assert len(kept) == 2000
+
+
+def test_signatures_and_bands_are_datasketchs() -> None:
+    """Our MinHash is datasketch's (2.0, affine32, seed 1) without importing it at run time
+    (its package loads scipy): same signatures, same choice of bands and rows."""
+    import random
+    import zlib
+
+    from datasketch import MinHash, MinHashLSH  # the reference (requirements-dev.txt)
+
+    rng = random.Random(3)
+    for _ in range(100):
+        shingles = [bytes(rng.choice(b"abcdefgh ") for _ in range(rng.randint(1, 12)))
+                    for _ in range(rng.randint(0, 60))]
+        reference = MinHash(num_perm=dedup.NUM_PERM, hashfunc=zlib.crc32)
+        reference.update_batch(shingles)
+        ours = dedup.signature(shingles)
+        assert ours.dtype == reference.hashvalues.dtype and (ours == reference.hashvalues).all()
+    for threshold in (0.1, 0.3, 0.5, 0.7, 0.8, 0.9):
+        index = MinHashLSH(threshold=threshold, num_perm=dedup.NUM_PERM, weights=dedup.LSH_WEIGHTS)
+        assert dedup.optimal_bands(threshold) == (index.b, index.r)

@@ -103,9 +103,10 @@ def test_run_under_faults_completes_and_accounts_for_every_slot(tmp_path, monkey
     poison = next(c for c in plan.chunks if "Garbleword" in c.text)
     assert {f["item"] for f in failures if f["category"] == "malformed_output"} >= \
         {f"{poison.id}@{p}" for p in range(MAX_PASSES)}
-    stand_in = stored_rows("SELECT status, reasons FROM samples WHERE id = ?",
-                           sample_id(stable_id("create", poison.id, "malformed")))
-    assert stand_in == [{"status": "rejected", "reasons": "malformed_output"}]
+    for p in range(MAX_PASSES):  # one rejected stand-in per failed work item
+        stand_in = stored_rows("SELECT status, reasons FROM samples WHERE id = ?",
+                               sample_id(stable_id("create", f"{poison.id}@{p}", "malformed")))
+        assert stand_in == [{"status": "rejected", "reasons": "malformed_output"}]
 
     # Totals add up: accepted + rejected = stored rows; the summary's reasons match the rows.
     rows = stored_rows("SELECT status, reasons FROM samples")

@@ -220,8 +220,8 @@ FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "@SUM(1+1)", "+cmd|' /C
 def formula_responder(request: FakeRequest) -> dict | str:
     """The grounded model, but its topic keywords are spreadsheet formulas."""
     reply = grounded_responder(request)
-    for answer in reply.get("answers", []) if isinstance(reply, dict) else []:
-        answer["topic_keywords"] = list(FORMULAS)
+    for conv in reply.get("conversations", []) if isinstance(reply, dict) else []:
+        conv["topic_keywords"] = list(FORMULAS)
     return reply
 
 

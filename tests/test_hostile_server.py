@@ -11,7 +11,7 @@ import pytest
 
 from src.config import db_path
 from tests.fake_llm_server import Canned, FakeLLMServer, FakeRequest
-from tests.grounded_responder import grounded_responder
+from tests.grounded_responder import each_turn, grounded_responder
 from tests.pipeline_helpers import (
     FAST_LIMITS,
     SAMPLES,
@@ -40,9 +40,8 @@ def db_text() -> str:
 def test_a_split_emoji_in_an_answer_is_saved_and_exported_as_valid_utf8(tmp_path, monkeypatch):
     def split_emoji(request: FakeRequest) -> dict | str:
         reply = grounded_responder(request)
-        if "answers" in reply:
-            for answer in reply["answers"]:
-                answer["answers"] = [a + " \ud83d" for a in answer["answers"]]
+        for turn in each_turn(reply):
+            turn["answer"] += " \ud83d"
         return reply
     with FakeLLMServer(responder=split_emoji) as server:
         point_env_at(server, monkeypatch)
@@ -87,9 +86,8 @@ def test_a_billing_refusal_stops_the_run_after_one_request(tmp_path, monkeypatch
 def test_credentials_in_a_base_url_and_an_echoed_key_are_stored_nowhere(tmp_path, monkeypatch):
     def echo_key(request: FakeRequest) -> dict | str:
         reply = grounded_responder(request)
-        if "answers" in reply:
-            for answer in reply["answers"]:
-                answer["answers"] = [a + f" Your key is {SECRET}." for a in answer["answers"]]
+        for turn in each_turn(reply)[:1]:  # (an answer with a key in it is rejected: not in the source)
+            turn["answer"] += f" Your key is {SECRET}."
         return reply
     with FakeLLMServer(responder=echo_key) as server:
         point_env_at(server, monkeypatch, key=SECRET)
@@ -120,12 +118,9 @@ def asking(question: str):  # type: ignore[no-untyped-def]
     with a sentence of the passage: the answer passes every answer check."""
     def responder(request: FakeRequest) -> dict | str:
         reply = grounded_responder(request)
-        if "conversations" in reply:
-            reply["conversations"][0]["questions"] = [question]
-        if "answers" in reply:
-            grounded = grounded_responder(request)["answers"][-1]["answers"][0]
-            reply["answers"] = [{**a, "answerable": True, "answers": a["answers"] or [grounded]}
-                                for a in reply["answers"]]
+        turns = each_turn(reply)
+        if turns:
+            turns[0]["question"] = question
         return reply
     return responder
 

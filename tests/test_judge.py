@@ -33,7 +33,10 @@ def test_judge_verdicts_rejections_batches_and_resume(tmp_path: Path, monkeypatc
         judged = [e for e in examples if e.judge]
         # the judge calls conversation 2 of each request unsupported: one sample per request
         unsupported = [e for e in judged if not e.judge["supported"]]
-        assert len(unsupported) == sum("### Conversation 2" in r.user for r in asked) > 0
+        kept = {e.question for e in examples}  # work items beyond the size are not stored
+        second = [r.user.split("### Conversation 2\nUser: ", 1)[1].split("\n", 1)[0]
+                  for r in asked if "### Conversation 2" in r.user]
+        assert len(unsupported) == sum(q in kept for q in second) > 0
         rejected = [e for e in examples if "judge_rejected" in e.reasons]
         assert rejected and rejected == [e for e in unsupported if e.reasons == ["judge_rejected"]]
         assert all(set(RUBRIC) <= set(e.judge) and e.judge["rationale"] for e in judged)
@@ -57,10 +60,11 @@ def test_judge_verdicts_rejections_batches_and_resume(tmp_path: Path, monkeypatc
 
 def test_judge_is_counted_in_the_estimate(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    without = prepare(load_config(write_config(tmp_path, dataset_size=30))).estimate
+    unjudged = {**JUDGED, "quality.llm_judge": False}
+    without = prepare(load_config(write_config(tmp_path, dataset_size=30, **unjudged))).estimate
     with_judge = prepare(load_config(write_config(tmp_path, dataset_size=30, **JUDGED))).estimate
     assert without is not None and with_judge is not None
-    slots = without.requests // 2  # two requests (questions, answers) per chunk pass
+    slots = without.requests  # one request per chunk pass writes its (at most 3) samples
     assert with_judge.requests == without.requests + slots  # three samples: one judge request each
     assert with_judge.input_tokens > without.input_tokens and with_judge.cost_usd > without.cost_usd
 

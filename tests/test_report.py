@@ -19,6 +19,7 @@ from PIL import Image
 from src.config import output_root
 from src.main import main
 from tests.fake_llm_server import FakeLLMServer, FakeRequest
+from tests.grounded_responder import each_turn
 from tests.judge_responder import judging_responder
 from tests.pipeline_helpers import generate, point_env_at, stored, write_config
 
@@ -32,8 +33,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 def embellishing_responder(request: FakeRequest) -> dict:
     """Grounded answers, except the second answer of each request gains an invented sentence."""
     reply = judging_responder()(request)
-    for item in reply.get("answers", [])[1:2]:
-        item["answers"] = [a + INVENTED for a in item["answers"]]
+    for turn in each_turn(reply)[1:2]:
+        turn["answer"] += INVENTED
     return reply
 
 

@@ -43,6 +43,26 @@ class AgentOutput:
     stopped_reason: str = ""  # "" | "budget" | "auth: …" | "billing: …" (what stopped all work)
 
 
+@dataclass(frozen=True)
+class WriterRequest:
+    """The one request a writing agent sends for a work item, and how many samples it asks for."""
+
+    system: str
+    user: str
+    schema: dict
+    schema_name: str
+    temperature: float
+    max_tokens: int
+    asked: int  # conversations asked for
+
+    def args(self) -> tuple[str, str, dict]:
+        return self.system, self.user, self.schema
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"schema_name": self.schema_name, "temperature": self.temperature,
+                "max_tokens": self.max_tokens}
+
+
 def load_prompt(relative: str) -> str:
     """A prompt template from prompts/ (e.g. 'system/create_mode.txt')."""
     path = PROMPTS_DIR / relative
@@ -58,9 +78,10 @@ def stable_id(*parts: Any) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
-def malformed_placeholder(chunk: Chunk, mode: str, message: str) -> Example:
-    """A rejected stand-in for a chunk whose reply stayed malformed, so error analysis counts it."""
-    return Example(id=stable_id(mode, chunk.id, "malformed"), turns=[Turn("user", ""),
+def malformed_placeholder(chunk: Chunk, mode: str, message: str, item: str) -> Example:
+    """A rejected stand-in for a work item (`item`: its id) about `chunk` whose reply stayed
+    malformed, so error analysis counts it (one per work item: three passes, three stand-ins)."""
+    return Example(id=stable_id(mode, item, "malformed"), turns=[Turn("user", ""),
                    Turn("assistant", "")], mode=mode, origin="synthetic",
                    source_file=chunk.source_file, location=chunk.location, chunk_id=chunk.id,
                    context=chunk.text, reasons=["malformed_output"], notes=[message[:300]])
@@ -99,7 +120,7 @@ async def run_items(items: Sequence[T], work: Callable[[T], Awaitable[list[Examp
             output.failures.append(ItemFailure(item_id(item), failure_category(exc), str(exc)))
             chunk = getattr(item, "chunk", item)  # work items are chunks or slots of one
             if isinstance(exc, BadReply) and isinstance(chunk, Chunk):
-                examples = [malformed_placeholder(chunk, mode, str(exc))]
+                examples = [malformed_placeholder(chunk, mode, str(exc), item_id(item))]
             else:
                 return
         produced[index] = examples

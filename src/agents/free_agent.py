@@ -8,10 +8,17 @@ as malformed_output. Quality scoring later checks grounding like any other sampl
 
 from __future__ import annotations
 
-from src.agents.base_agent import AgentOutput, run_items, stable_id
-from src.agents.create_agent import Slot
+from src.agents.base_agent import AgentOutput, WriterRequest, run_items, stable_id
+from src.agents.create_agent import (
+    REPLY_TOKENS,
+    WRITER_SCHEMA,
+    Slot,
+    passage_prefix,
+    questions_for,
+)
 from src.config import Config, project_path
 from src.models import Example, Turn
+from src.utils.text import strip_quoting
 
 FREE_SCHEMA = {
     "type": "object",
@@ -27,6 +34,7 @@ FREE_SCHEMA = {
         "required": ["turns", "topic_keywords"], "additionalProperties": False}}},
     "required": ["conversations"], "additionalProperties": False,
 }
+FREE_TURN_TOKENS = 400  # max_tokens per conversation turn pair: the user's format may be long
 RULES = ("You write fine-tuning conversations from a passage of the user's documents, following the "
          "user's instructions below. Use only facts from the passage. Each conversation alternates "
          "user and assistant turns, starts with the user and ends with the assistant.\n\n"
@@ -76,20 +84,25 @@ class FreeAgent:
         await run_items(slots, self._one, lambda s: s.id, output, on_done, self.mode)
         return output
 
-    async def _one(self, slot: Slot) -> list[Example]:
-        per_chunk = self.config.agent.create.questions_per_chunk
-        user = (f"PASSAGE (from {slot.chunk.source_file}, {slot.chunk.location}):\n\"\"\"\n"
-                f"{slot.chunk.text}\n\"\"\"\n\nWrite up to {per_chunk} conversations"
+    def request(self, slot: Slot) -> WriterRequest:
+        """What is sent for `slot` (see CreateAgent.request)."""
+        per_chunk = questions_for(slot.chunk, self.config.agent.create.questions_per_chunk)
+        user = (passage_prefix(slot.chunk) + f"Write up to {per_chunk} conversations"
                 f"{' different from an earlier pass' if slot.pass_no else ''}. Return JSON: "
                 "{\"conversations\": [{\"turns\": [{\"role\": \"user\", \"content\": \"...\"}, "
                 "{\"role\": \"assistant\", \"content\": \"...\"}], \"topic_keywords\": [\"...\"]}]}")
-        reply = await self.client.complete_json(
-            self.system, user, FREE_SCHEMA, schema_name="conversations",
-            temperature=self.config.agent.create.temperature,
-            max_tokens=200 + 500 * per_chunk * self.config.agent.create.turns)
+        return WriterRequest(self.system, user, FREE_SCHEMA, WRITER_SCHEMA,
+                             self.config.agent.create.temperature,
+                             REPLY_TOKENS + FREE_TURN_TOKENS * per_chunk
+                             * self.config.agent.create.turns, per_chunk)
+
+    async def _one(self, slot: Slot) -> list[Example]:
+        request = self.request(slot)
+        reply = await self.client.complete_json(*request.args(), **request.kwargs())
+        per_chunk = request.asked
         examples = []
         for i, conv in enumerate(reply.data.get("conversations", [])[:per_chunk]):
-            turns = [Turn(str(t.get("role", "")), str(t.get("content", "")).strip())
+            turns = [Turn(str(t.get("role", "")), strip_quoting(str(t.get("content", ""))))
                      for t in conv.get("turns", []) if isinstance(t, dict)]
             example = Example(
                 id=stable_id("free", slot.id, i), turns=turns or [Turn("user", "")], mode="free",

@@ -29,7 +29,9 @@ def describe_plan(plan: Plan) -> list[str]:
     if plan.size_cap is not None:
         lines.append(plan.size_cap.message)
     if plan.chunks:
-        lines.append(f"{len(plan.chunks)} chunk(s) of up to {config.chunking.chunk_tokens} tokens.")
+        most = (f"; they can give at most {plan.capacity:,} pairs" if plan.capacity else "")
+        lines.append(f"{len(plan.chunks)} chunk(s) of up to {config.chunking.chunk_tokens} "
+                     f"tokens{most}.")
     if plan.needs_llm:
         provider, model = agent_choice(config)
         url = base_url(provider, config)
@@ -90,6 +92,16 @@ def describe_result(result: RunResult) -> list[str]:
              + (f"   accepted pairs per request: {c['samples'] / result.requests:.2f}"
                 if result.requests else "")]
     lines += _summary_notes(summary)
+    network = _network(summary.get("network") or {}, summary.get("cached_input_tokens", 0))
+    lines += [network] if network else []
+    if summary.get("seconds") is not None:
+        estimated = summary.get("estimated_seconds")
+        unknown = (estimated is not None and summary.get("pace_known") is False
+                   and abs(estimated - summary["seconds"]) > 0.25 * summary["seconds"])
+        lines.append(f"Took {_seconds(summary['seconds'])}" + (
+            f" (estimated {_seconds(estimated)})" if estimated is not None else "")
+            + ("; this server's pace was not known before this run: the next estimate uses "
+               "what it measured." if unknown else "."))
     if result.failures:
         lines.append("Failed work items: " + ", ".join(f"{k} {v}"
                                                       for k, v in result.failures.items()))
@@ -104,6 +116,24 @@ def describe_result(result: RunResult) -> list[str]:
     lines.append(f"Next: `python -m src.main stats {result.name}` for statistics, "
                  f"`python -m src.main analyze-errors {result.name}` for the rejects.")
     return lines
+
+
+def _network(counts: dict, cached: int) -> str:
+    """Timeouts, 429s, server errors and retries of the run's requests; cached prompt tokens."""
+    names = (("timeouts", "timed out"), ("rate_limited_429", "429 (rate limited)"),
+             ("server_errors", "server error"), ("connection_errors", "connection failed"))
+    failed = [f"{counts[key]} {label}" for key, label in names if counts.get(key)]
+    parts = []
+    if failed or counts.get("retries"):
+        parts.append(f"Network: {', '.join(failed) or 'no try failed'}; "
+                     f"{counts.get('retries', 0)} tried again")
+    if cached:
+        parts.append(f"{cached:,} prompt tokens read from the provider's cache (at its price)")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
 def _summary_notes(summary: dict) -> list[str]:

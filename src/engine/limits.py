@@ -47,6 +47,9 @@ class SharedLimits:
     def succeeded(self) -> None:
         self.limiter.succeeded()
 
+    def settle_tokens(self, tokens: int) -> None:
+        self.limiter.settle(tokens)
+
     def reserve(self, worst: float) -> str:
         """Reserve `worst` USD; the refusal message when the budget could be crossed, else ""."""
         try:
@@ -102,6 +105,9 @@ class LimiterProxy:
 
     def succeeded(self) -> None:
         self.actor.succeeded.remote()
+
+    def settle(self, tokens: int) -> None:
+        self.actor.settle_tokens.remote(tokens)  # like pause: the next slot asked for sees it
 
 
 class BudgetProxy:

@@ -40,7 +40,7 @@ from src.engine.work import FileResult, Job, process_file
 from src.errors import UsageError
 from src.ingest.inputs import InputFile
 from src.models import Example, IngestFailure
-from src.providers.llm_client import LLMClient
+from src.providers.llm_client import ATTEMPT_COUNTERS, LLMClient
 from src.quality.scores import score_examples
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ LOCAL_OBJECT_STORE_MB = 256  # a local Ray started by us: the shared-memory stor
 ACTOR_CPUS = 0.25  # an agent actor mostly waits on the network
 ENV_PREFIXES = ("DATASET_BUILDER_", "AGENT_")  # passed to every worker with the provider variables
 TOTAL_KEYS = ("requests_sent", "cache_hits", "malformed_retries", "input_tokens", "output_tokens",
-              "cost_usd")
+              "cost_usd", "cached_input_tokens", *ATTEMPT_COUNTERS)
 
 
 def import_ray() -> Any:
@@ -181,9 +181,9 @@ class RayAgents:
         self.totals: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
 
-    def run(self, slots: list[Slot], mode: str,
-            on_done: Callable[[list[Example]], None] | None = None) -> AgentOutput:
-        """Every slot through an actor pool; the output in slot order, as the local engine's."""
+    def run_each(self, slots: list[Slot], mode: str,
+                 on_done: Callable[[list[Example]], None] | None = None) -> list[AgentOutput]:
+        """Every slot through an actor pool; one output per slot, in slot order."""
         per_actor = math.ceil(self.config.system.concurrency / self.actors)
         ds = self.ray.data.from_items([{"i": i, "slot": pickle.dumps(s)} for i, s in enumerate(slots)],
                                       override_num_blocks=min(len(slots), self.actors * 4) or 1)
@@ -202,7 +202,7 @@ class RayAgents:
             self._add_totals(totals)
             if on_done is not None:
                 on_done(result.examples)
-        return _merged([outputs[i] for i in range(len(slots))])
+        return [outputs[i] for i in range(len(slots))]
 
     def _add_totals(self, totals: dict[str, Any]) -> None:
         for key in TOTAL_KEYS:
@@ -234,14 +234,6 @@ class RayAgents:
         for actor in (self.limits, self.store):
             self.ray.kill(actor)
 
-
-def _merged(outputs: list[AgentOutput]) -> AgentOutput:
-    merged = AgentOutput()
-    for output in outputs:
-        merged.examples += output.examples
-        merged.failures += output.failures
-        merged.stopped_reason = merged.stopped_reason or output.stopped_reason
-    return merged
 
 
 class AgentWorker:

@@ -5,17 +5,30 @@ while plotly's offline page must carry its ~4.6 MB JavaScript library inline, fo
 these few static figures do not need. Text stays text (svg.fonttype "none"): smaller, searchable.
 Each chart is one function of the stats data (export/stats.py), so the report, `stats --json` and
 the dataset card show the same numbers.
+
+The charts are drawn by a child interpreter (`python -m src.export.charts`, the stats in on stdin,
+the SVGs out as JSON): matplotlib takes ~40 MB of memory, and a `generate` run that exports its
+dataset stays within its memory budget only without it (issue 20). The child lives about a second;
+where it cannot start, the charts are drawn here.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
+
+from src.config import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+log = logging.getLogger(__name__)
+CHILD_TIMEOUT_S = 120  # drawing takes about a second
 COLORS = {"accepted": "#2f9e44", "rejected": "#e03131", "train": "#1971c2", "validation": "#f08c00",
           "limit": "#c2255c", "neutral": "#868e96", "cost": "#6741d9"}
 STYLE: Any = {"svg.fonttype": "none", "svg.hashsalt": "dataset-builder", "font.size": 9,
@@ -193,8 +206,23 @@ def mix_chart(diversity: dict[str, Any]) -> str:
 
 
 def charts(stats: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(key, title, SVG) of every chart of the report, in page order."""
-    import matplotlib  # heavy: only drawing the report needs it
+    """(key, title, SVG) of every chart of the report, in page order, drawn by a child
+    interpreter (see the module docstring)."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "src.export.charts"], cwd=PROJECT_ROOT,
+                              input=json.dumps(stats, default=str), capture_output=True,
+                              text=True, timeout=CHILD_TIMEOUT_S, check=True)
+        return [(key, title, svg) for key, title, svg in json.loads(done.stdout)]
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        detail = getattr(exc, "stderr", "") or ""
+        log.warning("the report's charts could not be drawn apart (%s%s); drawing them here",
+                    exc.__class__.__name__, f": {detail[-300:]}" if detail else "")
+        return draw(stats)
+
+
+def draw(stats: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(key, title, SVG) of every chart, drawn in this process."""
+    import matplotlib  # heavy (~40 MB): only drawing the report needs it
 
     with matplotlib.rc_context(STYLE):
         return _charts(stats)
@@ -211,3 +239,7 @@ def _charts(stats: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("cost", "Cost per accepted sample", cost_chart(stats["cost"], stats["counts"]["accepted"])),
         ("mix", "Question types and personas", mix_chart(quality["diversity"])),
     ]
+
+
+if __name__ == "__main__":  # the child of charts(): stats JSON in, charts JSON out
+    json.dump(draw(json.load(sys.stdin)), sys.stdout)

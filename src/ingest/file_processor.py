@@ -18,7 +18,7 @@ from src.config import InputConfig
 from src.errors import InputFileError, raised_by_our_code, reraise_bugs
 from src.ingest import inputs
 from src.ingest.inputs import InputFile
-from src.ingest.readers import csv, docx, pdf, pptx, safety, text, xlsx
+from src.ingest.readers import csv, safety, text
 from src.ingest.readers.common import BLOCK_SEPARATOR, settings_or_default
 from src.models import Document, IngestFailure
 from src.utils.text import printable_name
@@ -35,16 +35,31 @@ LEGACY_EXTENSIONS = {".doc": ".docx", ".xls": ".xlsx", ".ppt": ".pptx", ".docm":
 _Reader = Callable[[Path, InputConfig, str | None], Iterator[Document]]
 
 
-def _whole(read: Callable[[Path, InputConfig, str | None], Document]) -> _Reader:
-    """A reader of a format that cannot stream, as one that yields its single Document."""
-    def parts(path: Path, settings: InputConfig, password: str | None) -> Iterator[Document]:
-        yield read(path, settings, password)
-    return parts
+# The readers of PDF, DOCX, PPTX and XLSX import their libraries (pdfplumber, python-docx,
+# python-pptx, openpyxl: ~35 MB together) only when a file of that format is read.
+def _pdf(path: Path, settings: InputConfig, password: str | None) -> Iterator[Document]:
+    from src.ingest.readers import pdf  # pdfplumber: only when a PDF is read (memory)
+    yield pdf.read(path, settings, password)
+
+
+def _docx(path: Path, settings: InputConfig, password: str | None) -> Iterator[Document]:
+    from src.ingest.readers import docx  # python-docx: only when a DOCX is read (memory)
+    yield docx.read(path, settings, password)
+
+
+def _pptx(path: Path, settings: InputConfig, password: str | None) -> Iterator[Document]:
+    from src.ingest.readers import pptx  # python-pptx: only when a PPTX is read (memory)
+    yield pptx.read(path, settings, password)
+
+
+def _xlsx(path: Path, settings: InputConfig, password: str | None) -> Iterator[Document]:
+    from src.ingest.readers import xlsx  # openpyxl: only when an XLSX is read (memory)
+    yield from xlsx.read(path, settings, password)
 
 
 _READERS: dict[str, _Reader] = {
-    "pdf": _whole(pdf.read), "docx": _whole(docx.read), "txt": text.read, "md": text.read,
-    "csv": csv.read, "xlsx": xlsx.read, "pptx": _whole(pptx.read),
+    "pdf": _pdf, "docx": _docx, "txt": text.read, "md": text.read, "csv": csv.read,
+    "xlsx": _xlsx, "pptx": _pptx,
 }
 
 

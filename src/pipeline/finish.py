@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from typing import Any
 
 from src.errors import AuthError, ProviderError, StorageError
 from src.export.error_report import errors_path, write_errors_report
 from src.export.exporter import ExportResult, export_dataset
-from src.export.splitter import split
-from src.models import Example
+from src.export.splitter import SplitResult, split
+from src.models import Example, reason_counts
 from src.persistence.sqlite_client import Database
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
+from src.pipeline.shortfall import shortfall
+from src.providers.llm_client import ATTEMPT_COUNTERS
 from src.quality import error_analysis
 from src.targets.formatter import format_example
 from src.targets.tokens import is_exact
@@ -58,15 +59,6 @@ def _coverage_rows(processor: Processor, everything: list[Example]) -> list[dict
         if not ex.surplus:  # surplus: generated, neither in the dataset nor a reject
             row["rejected" if ex.reasons else "accepted"] += 1
     return list(rows.values())
-
-
-def _reason_counts(examples: list[Example]) -> dict[str, int]:
-    """How many stored samples carry each rejection reason, most frequent first."""
-    counts: dict[str, int] = defaultdict(int)
-    for ex in examples:
-        for reason in ex.reasons:
-            counts[reason] += 1
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def _nothing_produced(log: RunLog) -> ProviderError:
@@ -116,7 +108,7 @@ def finish_dataset(processor: Processor) -> RunResult:
     db, config, log = processor.db, processor.config, processor.log
     everything = db.load_examples(log.dataset_id, status=None)  # once: later stages update these
     accepted = [ex for ex in everything if not ex.reasons]
-    if not accepted and log.failures:
+    if not accepted and log.failures and not _drafts(everything):
         raise _nothing_produced(log)
     rejected, warnings = _validate(processor, accepted)
     db.save_examples(log.dataset_id, rejected)
@@ -128,48 +120,82 @@ def finish_dataset(processor: Processor) -> RunResult:
     db.set_split_report(log.dataset_id, result.report())
     db.add_coverage(log.dataset_id, _coverage_rows(processor, everything))
     db.refresh_totals(log.dataset_id)
-    files = _export(processor, accepted, everything, warnings)
+    run = _result(processor, everything, accepted, result, warnings)
+    analysis = error_analysis.analyze(everything)
+    del everything, accepted, result  # the export reads the store: this memory is reused
+    run.files = _export(processor, run, analysis)
+    return run
+
+
+def _result(processor: Processor, everything: list[Example], accepted: list[Example],
+            result: SplitResult, warnings: list[str]) -> RunResult:
+    """The run's summary, before its files are written."""
+    config, log = processor.config, processor.log
     totals = log.client_totals
     counts = {"samples": len(accepted), "train": len(result.train),
               "validation": len(result.validation),
               "rejected": sum(1 for ex in everything if ex.rejected),
               "surplus": sum(1 for ex in everything if ex.surplus)}
+    reasons = reason_counts([ex for ex in everything if ex.rejected])
+    if not accepted:
+        warnings.append(_none_accepted(processor.name, log, len(_drafts(everything)), reasons))
+    short = shortfall(log, counts["samples"],  # drafts apart from failed work items' stand-ins
+                      [ex for ex in _drafts(everything) if ex.rejected])
+    warnings += [short["message"]] if short else []
     return RunResult(
         dataset_id=log.dataset_id, name=processor.name, mode=config.mode,
         target=f"{config.provider}/{config.model}", counts=counts,
         tokens=sum(ex.token_length for ex in accepted),
         cost_usd=float(totals.get("cost_usd", 0.0)), requests=int(totals.get("requests_sent", 0)),
-        files=files, skipped=[{"path": f.path, "error": f.reason} for f in log.plan.skipped],
+        files={}, skipped=[{"path": f.path, "error": f.reason} for f in log.plan.skipped],
         warnings=list(dict.fromkeys(strip_source_tags(w) for w in log.plan.messages
                                     + log.messages + warnings + list(result.notes))),
         stopped_reason=log.stopped_reason, failures=log.failure_counts(),
         summary={"cache_hits": int(totals.get("cache_hits", 0)),
-                 "rejected_by_reason": _reason_counts([ex for ex in everything if ex.rejected]),
+                 "rejected_by_reason": reasons,
                  "surplus_reused": processor.reused, "agent_price": totals.get("price", ""),
                  "tokens_exact": is_exact(config.provider, config.model),
                  "mix": _mix(accepted) if config.mode == "hybrid" else {},
-                 "distribution": result.distribution})
+                 "distribution": result.distribution, "network": network_counts(totals),
+                 "cached_input_tokens": int(totals.get("cached_input_tokens", 0)),
+                 "malformed_retries": int(totals.get("malformed_retries", 0)),
+                 "shortfall": short or {}})
 
 
-def _export(processor: Processor, accepted: list[Example], everything: list[Example],
-            warnings: list[str]) -> dict[str, str]:
+def _export(processor: Processor, run: RunResult, analysis: dict) -> dict[str, str]:
     """Export the accepted samples (none accepted: nothing to export, said as a warning) and
     write the error report; returns the files by role."""
     config, name = processor.config, processor.name
     files: dict[str, str] = {}
-    if accepted:
+    if run.counts["samples"]:
         exported = export_files(name, processor.db, fmt=config.output.format,
                                 include_csv=config.output.include_csv,
                                 include_stats=config.output.include_stats,
                                 include_report=config.output.include_report)
         files = {k: str(v) for k, v in exported.files.items()}
-    else:
-        rejected = sum(1 for ex in everything if ex.rejected)
-        warnings.append(f"No sample was accepted ({rejected} rejected), so nothing was exported: "
-                        f"`python -m src.main analyze-errors {name}` says why and what to change.")
-    report = error_analysis.analyze(everything)
-    files["errors"] = str(write_errors_report(report, errors_path(name)))
+    files["errors"] = str(write_errors_report(analysis, errors_path(name)))
     return files
+
+
+def _drafts(everything: list[Example]) -> list[Example]:
+    """Samples the agent wrote (accepted or not): the stand-ins of failed work items left out."""
+    return [ex for ex in everything if any(t.content.strip() for t in ex.turns)]
+
+
+def _none_accepted(name: str, log: RunLog, drafts: int, reasons: dict[str, int]) -> str:
+    """The warning of a run that kept nothing: drafts rejected and work items failed, apart."""
+    why = ", ".join(f"{k} {v}" for k, v in list(reasons.items())[:4])
+    failed = log.failure_counts()
+    items = (f", and {sum(failed.values())} work item(s) failed ("
+             + ", ".join(f"{n} {k}" for k, n in failed.items()) + ")") if failed else ""
+    return (f"No sample was accepted: {drafts} draft(s) were written and rejected ({why}){items}, "
+            f"so nothing was exported: `python -m src.main analyze-errors {name}` says why and "
+            "what to change.")
+
+
+def network_counts(totals: dict) -> dict[str, int]:
+    """Timeouts, 429s, server errors and retries of the run's requests (the client's counters)."""
+    return {name: int(totals.get(name, 0)) for name in ATTEMPT_COUNTERS}
 
 
 def _mix(accepted: list[Example]) -> dict[str, int]:

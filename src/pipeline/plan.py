@@ -10,25 +10,29 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from src.agents.free_agent import load_free_prompt
-from src.agents.hybrid_agent import hybrid_targets
+from src.agents.base_agent import interleave_by_source
+from src.agents.create_agent import MAX_PASSES, CreateAgent, Slot, chunk_capacity, questions_for
+from src.agents.free_agent import FreeAgent, load_free_prompt
+from src.agents.hybrid_agent import hybrid_targets, with_avoid_lists
 from src.agents.identify_agent import IdentifyAgent
-from src.config import Config, project_path
+from src.config import Config, agent_choice, base_url, project_path
 from src.engine.engines import engine_for
 from src.engine.work import Job
 from src.errors import InputFileError, UsageError
 from src.ingest.inputs import walk
 from src.ingest.redact import redact
 from src.models import Chunk, Document, Example, IngestFailure
-from src.providers.llm_client import Estimate, require_agent
+from src.providers.base_provider import Request
+from src.providers.llm_client import Estimate, request_tokens, require_agent
 from src.providers.llm_client import estimate as client_estimate
+from src.providers.speed import agent_key, load
 from src.quality.decontaminate import EvalSets, load_eval_sets
 from src.quality.judge import judge_load
 from src.targets import catalog
 from src.utils.text import printable_name
 
-MAX_PASSES = 3  # how many times create mode may go back over the same chunk with new questions
-EXPECTED_ACCEPTANCE = 0.7  # first guess of the share of created pairs that pass quality
+EXPECTED_ACCEPTANCE = 0.85  # first guess of the share of created pairs that pass quality
+OUTPUT_TOKENS_PER_TURN = 120  # first guess of a question, its answer and their JSON, in tokens
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Plan:
     free_prompt: str | None = None
     size_cap: SizeCap | None = None  # identify found more than the size keeps
     contamination: EvalSets | None = None  # quality.decontaminate / --decontaminate, read up front
+    capacity: int = 0  # the most pairs these chunks can give (create, hybrid, free)
 
     @property
     def needs_llm(self) -> bool:
@@ -120,6 +125,10 @@ def prepare(config: Config, free_prompt: str | None = None,
         if config.mode == "hybrid" and not config.agent.identify.use_llm:  # else known later
             note = hybrid_note(plan.size, config.agent.hybrid.generation_ratio, len(plan.extracted))
             plan.messages += [note] if note else []
+        plan.capacity = sum(chunk_capacity(c, config.agent.create.questions_per_chunk)
+                            for c in plan.chunks)
+        note = capacity_note(plan)
+        plan.messages += [note] if note else []
         plan.estimate = estimate_cost(plan)
     if config.mode in ("identify", "hybrid"):
         plan.size_cap = size_cap(plan)
@@ -239,24 +248,63 @@ def hybrid_note(size: int, generation_ratio: float, found: int) -> str:
             f"{size - found} of the {size} samples will be created instead of {create}.")
 
 
+def capacity_note(plan: Plan) -> str:
+    """What to expect when the chunks cannot give what is asked (said before the run)."""
+    wanted, most = created_target(plan), plan.config.agent.create.questions_per_chunk
+    likely = int(plan.capacity * EXPECTED_ACCEPTANCE)
+    if wanted <= likely:
+        return ""
+    capped = sum(questions_for(c, most) == most for c in plan.chunks)
+    raise_it = (f", raise agent.create.questions_per_chunk ({most}: {capped} of the chunks "
+                "could take more questions)" if capped else "")
+    head = (f"These {len(plan.chunks):,} chunks can give at most {plan.capacity:,} pairs "
+            f"({MAX_PASSES} passes; about {likely:,} once the quality checks reject some)")
+    if wanted > plan.capacity:
+        return (f"{head}, fewer than the {wanted:,} to create: the run will stop short. Add "
+                f"documents{raise_it}, or ask for a smaller size.")
+    return (f"{head}: the {wanted:,} to create may not all be reached. Add documents"
+            f"{raise_it}, or ask for a smaller size.")
+
+
+def writer_for(config: Config, client, free_prompt: str | None = None) -> CreateAgent | FreeAgent:
+    """The agent that writes samples in this mode (create and hybrid, or free)."""
+    if config.mode == "free":
+        return FreeAgent(config, client, free_prompt or "")
+    return CreateAgent(config, client, mode=config.mode)
+
+
+def work_order(plan: Plan, extracted: list[Example]) -> list[Slot]:
+    """Every work item create mode may do, in the order it does them: each chunk once, spread
+    over the files, then each again on the next pass."""
+    ordered = interleave_by_source(plan.chunks)
+    slots = [Slot(chunk, p) for p in range(MAX_PASSES) for chunk in ordered]
+    return with_avoid_lists(slots, extracted) if plan.config.mode == "hybrid" else slots
+
+
 def estimate_cost(plan: Plan) -> Estimate:
-    """Requests, tokens, cost and time for the create/free part of a run (no client needed)."""
+    """Requests, tokens, cost and time for the create/free part of a run (no client needed):
+    the work items the run would send, in its order, until their expected accepted pairs reach
+    the target; each request's input counted as it will be sent."""
     config = plan.config
-    per_chunk = config.agent.create.questions_per_chunk
-    needed = math.ceil(created_target(plan) / (per_chunk * EXPECTED_ACCEPTANCE))
-    # run._create_loop never sends a batch of fewer than system.concurrency slots
-    slots = min(max(needed, config.system.concurrency) if needed else 0,
-                len(plan.chunks) * MAX_PASSES)
-    calls = 1 if config.mode == "free" else 2
-    mean_chunk = sum(c.tokens for c in plan.chunks) / max(1, len(plan.chunks))
-    turns = config.agent.create.turns
-    input_tokens = int(slots * calls * (mean_chunk + 350))
-    output_tokens = int(slots * per_chunk * turns * (60 + 180))
-    requests = slots * calls
+    provider, model = agent_choice(config)
+    writer = writer_for(config, None, plan.free_prompt)
+    pace = load(agent_key(provider, model, base_url(provider, config)))
+    need: float = created_target(plan)
+    requests, input_tokens, output_tokens, asked = 0, 0, 0.0, 0
+    for slot in work_order(plan, plan.extracted):
+        if need <= 0:
+            break
+        sent = writer.request(slot)
+        requests += 1
+        input_tokens += request_tokens(Request(model, sent.system, sent.user, sent.schema),
+                                       provider)
+        output_tokens += (sent.max_tokens * pace.output_share if pace.output_share else
+                          sent.asked * config.agent.create.turns * OUTPUT_TOKENS_PER_TURN)
+        asked += sent.asked
+        need -= sent.asked * EXPECTED_ACCEPTANCE
     if config.quality.llm_judge:  # the judge reads each chunk again with its samples
-        judge = judge_load(slots, per_chunk, mean_chunk)
+        mean_chunk = sum(c.tokens for c in plan.chunks) / max(1, len(plan.chunks))
+        judge = judge_load(requests, math.ceil(asked / max(1, requests)), mean_chunk)
         requests, input_tokens, output_tokens = (requests + judge[0], input_tokens + judge[1],
                                                  output_tokens + judge[2])
-    return client_estimate(config, requests, input_tokens, output_tokens)
-
-
+    return client_estimate(config, requests, input_tokens, int(output_tokens), samples=plan.size)

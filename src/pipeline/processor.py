@@ -22,9 +22,11 @@ from src.export.paths import safe_output_name
 from src.models import SURPLUS, Example
 from src.persistence.sqlite_client import Database
 from src.pipeline.plan import Plan
-from src.providers.llm_client import LLMClient
+from src.providers.llm_client import ATTEMPT_COUNTERS, LLMClient
+from src.providers.speed import Speed
 from src.quality.decontaminate import mark_contaminated
-from src.quality.dedup import deduplicate
+from src.quality.dedup import Deduplicator
+from src.quality.facts import source_of
 from src.quality.monitor import QualityMonitor
 from src.quality.questions import check_questions
 from src.quality.scores import score_examples
@@ -48,6 +50,9 @@ class RunLog:
     messages: list[str] = field(default_factory=list)  # what the run found out (hybrid's mix...)
     client_totals: dict = field(default_factory=dict)
     client: LLMClient | None = None  # the LLM client while the run uses one (for live cost)
+    work_left: int = -1  # create work items never started (-1: not a create run)
+    pace: Speed | None = None  # the agent server's pace seen in this run (speed.py)
+    output_share: float = 0.0  # share of max_tokens the writing agent's replies used
 
     @classmethod
     def start(cls, db: Database, config: Config, plan: Plan, run_id: str) -> RunLog:
@@ -81,11 +86,17 @@ class RunLog:
     def finish(self, status: str, quiet: bool = False) -> None:
         """Record how the run ended; `quiet` (another error is on its way up): a failure to
         write is only logged, and the next run of the dataset marks this one interrupted."""
+        network = {name: int(self.client_totals.get(name, 0)) for name in ATTEMPT_COUNTERS}
+        if self.client_totals:
+            log.info("run %s %s: %d requests sent, %d retried (%s)", self.run_id, status,
+                     self.spent()[0], network["retries"],
+                     ", ".join(f"{k} {v}" for k, v in network.items() if k != "retries"))
         try:
             self.db.finish_run(self.run_id, status, *self.spent(),
                                {"stopped_reason": self.stopped_reason,
                                 "failures": self.failure_counts(),
-                                "price": self.client_totals.get("price", "")})
+                                "price": self.client_totals.get("price", ""),
+                                "network": network})
         except StorageError:
             if not quiet:
                 raise
@@ -121,6 +132,7 @@ class Processor:
         self.accepted = [ex for ex in stored if not ex.reasons]
         self.reused = self._reuse_surplus([ex for ex in stored if ex.surplus])
         self.monitor = QualityMonitor(size, config.budget_usd)
+        self._dedup: Deduplicator | None = None
         self.bar = tqdm(total=size, initial=min(len(self.accepted), size), desc="accepted",
                         unit="pair", file=sys.stderr, disable=not progress, dynamic_ncols=True)
 
@@ -143,6 +155,11 @@ class Processor:
 
     def add(self, examples: list[Example], limit: int) -> None:
         """Measure, score, dedup and cap a batch of new examples, then save all of them."""
+        self.keep(self.score(examples), limit)
+
+    def score(self, examples: list[Example]) -> list[Example]:
+        """Measure and score new examples (those not stored yet), as soon as they are written:
+        each sample on its own, so work items may be scored in any order. Returns the new ones."""
         for ex in examples:  # ids are per dataset: two datasets of one input must not share rows
             ex.id = dataset_sample_id(self.name, ex.id)
         new = [ex for ex in examples if ex.id not in self.stored_ids]
@@ -155,9 +172,16 @@ class Processor:
             check_questions(ex, reject=self.config.quality.enabled)
             self._keep_verbatim(ex)
         mark_contaminated(new, self.log.plan.contamination)
+        return new
+
+    def keep(self, new: list[Example], limit: int) -> None:
+        """Dedup scored examples against what the dataset holds, cap them at `limit`, save them
+        and count them (call in work-item order: which samples are kept must not depend on
+        network timing)."""
         candidates = [ex for ex in new if not ex.reasons]
-        kept, _dropped = deduplicate(candidates, self.config.quality.near_duplicate_threshold,
-                                     existing=self.accepted)
+        if self._dedup is None:  # made at the first batch: the accepted of earlier runs indexed once
+            self._dedup = Deduplicator(self.config.quality.near_duplicate_threshold, self.accepted)
+        kept, _dropped = self._dedup.add(candidates)
         for ex in _over_cap(kept, limit - len(self.accepted)):
             ex.reasons.append(SURPLUS)
             ex.notes.append(f"{SURPLUS_NOTE} the dataset already had its {limit} samples; kept "
@@ -210,6 +234,13 @@ class Processor:
 
     def close(self) -> None:
         self.bar.close()
+
+    def release(self) -> None:
+        """Let go of what only generating needs (the accepted samples, the dedup index, the
+        facts of every source text) once it is over: the dataset is finished from the store,
+        and the finishing stages reuse that memory."""
+        self.accepted, self.stored_ids, self._dedup = [], set(), None
+        source_of.cache_clear()
 
 
 def dataset_sample_id(dataset_name: str, agent_id: str) -> str:

@@ -10,17 +10,15 @@ without paying twice or storing duplicates.
 from __future__ import annotations
 
 import asyncio
-import math
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from src.agents.base_agent import AgentOutput, ItemFailure, client_for, interleave_by_source, stable_id
-from src.agents.create_agent import CreateAgent, Slot
-from src.agents.free_agent import FreeAgent
-from src.agents.hybrid_agent import with_avoid_lists
+from src.agents.base_agent import AgentOutput, ItemFailure, client_for, stable_id
+from src.agents.create_agent import WRITER_SCHEMA, Slot, questions_for
 from src.agents.identify_agent import IdentifyAgent
-from src.config import Config, db_path
+from src.config import Config, agent_choice, base_url, db_path
 from src.engine.engines import Engine, engine_for
 from src.engine.ray_engine import RayAgents, RayEngine
 from src.engine.work import shift_examples
@@ -31,11 +29,22 @@ from src.persistence.backup import check_and_backup
 from src.persistence.locks import dataset_lock
 from src.persistence.sqlite_client import Database
 from src.pipeline.finish import finish_dataset
-from src.pipeline.plan import EXPECTED_ACCEPTANCE, MAX_PASSES, Plan, hybrid_note, identify_quota, prepare
+from src.pipeline.plan import (
+    EXPECTED_ACCEPTANCE,
+    Plan,
+    hybrid_note,
+    identify_quota,
+    prepare,
+    work_order,
+    writer_for,
+)
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
+from src.pipeline.stream import Shape, WorkStream
 from src.providers.batch_client import BatchLLMClient
 from src.providers.llm_client import LLMClient, failure_category
+from src.providers.speed import agent_key, fit
+from src.providers.speed import save as remember_pace
 from src.quality.judge import judge_examples
 
 # ---------------------------------------------------------------- execute (paid)
@@ -60,10 +69,19 @@ def _execute(plan: Plan, progress: bool) -> RunResult:
         processor = Processor(config, db, log, plan.size, progress, scorer=engine.score)
         status = "failed"
         try:
+            started = time.monotonic()
             asyncio.run(_generate(plan, db, processor, log, engine))
             processor.close()
+            processor.release()
             log.record_spent()
+            finishing = time.monotonic()
             result = finish_dataset(processor)
+            _remember_pace(plan, log, time.monotonic() - finishing, result.counts["samples"])
+            result.summary["seconds"] = round(time.monotonic() - started, 1)
+            if plan.estimate is not None:
+                result.summary["estimated_seconds"] = round(plan.estimate.total_seconds, 1)
+                result.summary["pace_known"] = bool(plan.estimate.speed and
+                                                    plan.estimate.speed.measured)
             status = "stopped" if log.stopped_reason else "done"
             return result
         except KeyboardInterrupt:
@@ -98,9 +116,11 @@ async def _generate(plan: Plan, db: Database, processor: Processor, log: RunLog,
             if config.mode == "identify":  # stored now: let them go before the dataset is finished
                 plan.extracted, plan.documents, extracted = [], [], []
         if config.mode in ("create", "hybrid", "free"):
-            await _create_loop(plan, _batch_runner(plan, client, processor, on_ray), processor, log,
-                               extracted, client)
+            await _create_loop(plan, processor, log, extracted, client, on_ray)
     finally:
+        if client is not None and on_ray is None:  # the pace of the server, for the next estimate
+            log.pace = fit(client.answers)
+            log.output_share = client.output_share(WRITER_SCHEMA)
         here = dict(client.totals) if client is not None else None
         log.client_totals = on_ray.client_totals(here) if on_ray is not None else (here or {})
         if log.client_totals.get("budget_note") and log.stopped_reason in ("", "budget"):
@@ -123,20 +143,32 @@ def batch_waiting(client: LLMClient | None) -> bool:
     return isinstance(client, BatchLLMClient) and bool(client.pending)
 
 
-def _batch_runner(plan: Plan, client: LLMClient | None, processor: Processor,
-                  on_ray: RayAgents | None) -> Callable[[list[Slot]], Awaitable[AgentOutput]]:
-    """How a batch of slots is written: by the agent here, or by an actor pool on Ray."""
+def _remember_pace(plan: Plan, log: RunLog, finish_seconds: float, samples: int) -> None:
+    """What this run learned of the agent server's pace and of finishing, for the next estimate."""
+    if log.pace is not None and log.output_share and plan.config.mode != "identify":
+        log.pace.output_share = log.output_share
+    provider, model = agent_choice(plan.config)
+    remember_pace(agent_key(provider, model, base_url(provider, plan.config)), log.pace,
+                  (finish_seconds, samples))
+
+
+def _runner(plan: Plan, client: LLMClient | None, processor: Processor,
+            on_ray: RayAgents | None
+            ) -> tuple[Callable[[list[Slot]], Awaitable[list[AgentOutput]]], Shape]:
+    """How work items are written and grouped: one by one by the agent here, up to
+    `system.concurrency` at a time (batch mode: all a round needs at once, since each only
+    notes its request), or in batches by an actor pool on Ray."""
     config = plan.config
     if on_ray is not None:
-        async def ray_batch(batch: list[Slot]) -> AgentOutput:
-            return await asyncio.to_thread(on_ray.run, batch, config.mode, processor.on_progress)
-        return ray_batch
-    agent = (FreeAgent(config, client, plan.free_prompt or "") if config.mode == "free"
-             else CreateAgent(config, client, mode=config.mode))
+        async def ray_batch(batch: list[Slot]) -> list[AgentOutput]:
+            return await asyncio.to_thread(on_ray.run_each, batch, config.mode,
+                                           processor.on_progress)
+        return ray_batch, Shape(window=1, least=config.system.concurrency, most=10**9)
+    agent = writer_for(config, client, plan.free_prompt)
 
-    async def here(batch: list[Slot]) -> AgentOutput:
-        return await agent.run(batch, on_done=processor.on_progress)
-    return here
+    async def here(batch: list[Slot]) -> list[AgentOutput]:  # one work item (Shape.most)
+        return [await agent.run(batch, on_done=processor.on_progress)]
+    return here, Shape(window=10**9 if config.system.batch else config.system.concurrency)
 
 
 async def _identify(plan: Plan, client) -> list[Example]:
@@ -155,34 +187,40 @@ def _stable_ids(examples: list[Example]) -> list[Example]:
     return examples
 
 
-def _slots(plan: Plan, extracted: list[Example]) -> list[Slot]:
-    ordered = interleave_by_source(plan.chunks)
-    slots = [Slot(chunk, p) for p in range(MAX_PASSES) for chunk in ordered]
-    return with_avoid_lists(slots, extracted) if plan.config.mode == "hybrid" else slots
-
-
-async def _create_loop(plan: Plan, run_batch: Callable[[list[Slot]], Awaitable[AgentOutput]],
-                       processor: Processor, log: RunLog, extracted: list[Example],
-                       client: LLMClient | None) -> None:
-    """Generate in batches until the target is reached, the chunks run out, or the budget stops us."""
+async def _create_loop(plan: Plan, processor: Processor, log: RunLog, extracted: list[Example],
+                       client: LLMClient | None, on_ray: RayAgents | None) -> None:
+    """Write samples until the target is reached, the chunks run out, or a stop (budget, a
+    refused key): work items stream through the agent, each scored as it finishes, kept in
+    work order (stream.py)."""
     config = plan.config
-    queue = _slots(plan, extracted)
     goal = plan.size  # hybrid: identify filled its quota first; created pairs fill the rest
-    per_slot = config.agent.create.questions_per_chunk
-    while queue and processor.accepted_count < goal and not log.stopped_reason:
-        need = goal - processor.accepted_count
-        rate = max(0.1, processor.acceptance_rate(default=EXPECTED_ACCEPTANCE))
-        size = max(config.system.concurrency, math.ceil(need / (per_slot * rate)))
-        batch, queue = queue[:size], queue[size:]
-        output = await run_batch(batch)
-        if config.quality.llm_judge and not batch_waiting(client):
+    run, shape = _runner(plan, client, processor, on_ray)
+    most = config.agent.create.questions_per_chunk
+    stream = WorkStream(work_order(plan, extracted), run, shape,
+                        asked=lambda slot: questions_for(slot.chunk, most))
+
+    async def finished(output: AgentOutput) -> None:
+        if config.quality.llm_judge and processor.accepted_count < goal \
+                and not batch_waiting(client):  # else never kept (batch: the judge's own round)
             await _judge(output.examples, client, log, config)
-        if batch_waiting(client):  # batch mode: the next slots depend on answers not here yet
-            break
-        processor.add(output.examples, limit=goal)
-        log.add_failures(output.failures)
-        if output.stopped_reason:
+        output.examples = processor.score(output.examples)  # the new ones (resume: not stored yet)
+        if output.stopped_reason and not log.stopped_reason:
             log.stopped_reason = output.stopped_reason
+
+    def ready(output: AgentOutput) -> None:
+        """Keep a work item's samples, in work order, up to the one that fills the dataset:
+        what is stored never depends on how many more happened to be in flight (their paid
+        replies stay cached for a larger run). Batch mode keeps nothing while answers are
+        still to come: the next round replays the run with them."""
+        if processor.accepted_count < goal and not batch_waiting(client):
+            log.add_failures(output.failures)
+            processor.keep(output.examples, goal)
+    await stream.drive(
+        need=lambda: goal - processor.accepted_count,
+        acceptance=lambda: max(0.1, processor.acceptance_rate(default=EXPECTED_ACCEPTANCE)),
+        finished=finished, ready=ready,
+        stopped=lambda: bool(log.stopped_reason) or batch_waiting(client))
+    log.work_left = len(stream.queue)
 
 
 async def _judge(examples: list[Example], client, log: RunLog, config: Config) -> None:

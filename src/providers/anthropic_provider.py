@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import anthropic
@@ -28,6 +29,8 @@ class AnthropicProvider(BaseProvider):
     status_errors = (anthropic.APIError,)  # status errors and unreadable replies
     text_path = ("content",)  # text blocks, when the model did not call the tool
     usage_path, usage_keys = ("usage",), ("input_tokens", "output_tokens")
+    # Anthropic's input_tokens leaves out the prompt tokens read from or written to its cache
+    cached_path, cache_write_path = ("cache_read_input_tokens",), ("cache_creation_input_tokens",)
 
     def make_client(self) -> Any:
         return anthropic.AsyncAnthropic(api_key=self.api_key, base_url=self.base_url,
@@ -47,11 +50,16 @@ class AnthropicProvider(BaseProvider):
         return http_body(raw.http_response.text, raw.headers)
 
     def parse_reply(self, response: HttpBody) -> RawReply:
-        """The forced tool call's input; else the text blocks, like any other provider."""
+        """The forced tool call's input; else the text blocks, like any other provider. Input
+        tokens count the cached ones too, as every other provider reports them."""
         reply = super().parse_reply(response)
+        cached = [n for n in (reply.cached_tokens, reply.cache_write_tokens)
+                  if isinstance(n, int) and not isinstance(n, bool) and n > 0]
+        if cached and isinstance(reply.input_tokens, int) and not isinstance(reply.input_tokens, bool):
+            reply.input_tokens += sum(cached)
         blocks = dig(response.data, "content")
         for block in blocks if isinstance(blocks, list) else []:
             if dig(block, "type") == "tool_use" and isinstance(dig(block, "input"), dict):
-                return RawReply(json.dumps(block["input"], ensure_ascii=False), reply.input_tokens,
-                                reply.output_tokens, data=block["input"])
+                return replace(reply, text=json.dumps(block["input"], ensure_ascii=False),
+                               data=block["input"], problem="")
         return reply

@@ -81,6 +81,8 @@ class RawReply:
     output_tokens: Any = None
     data: dict | None = None
     problem: str = ""
+    cached_tokens: Any = None  # prompt tokens read from the provider's cache (in input_tokens)
+    cache_write_tokens: Any = None  # prompt tokens written to it (in input_tokens)
 
     def __post_init__(self) -> None:
         # A model's "\ud83d" (half of a split emoji) decodes to a lone surrogate that tokenizers,
@@ -157,11 +159,13 @@ def missing(what: str, body: Any) -> str:
 
 @dataclass
 class Failure:
-    """A foreign exception translated: our error, and whether and when to try again."""
+    """A foreign exception translated: our error, and whether and when to try again; `kind`
+    names it for the run's counters (timeout, connection, rate_limited, server_error, refused)."""
 
     error: BuilderError
     retryable: bool
     retry_after: float | None = None
+    kind: str = "refused"
 
 
 class BaseProvider:
@@ -179,6 +183,9 @@ class BaseProvider:
     text_path: ClassVar[tuple[str | int, ...]] = ()
     usage_path: ClassVar[tuple[str | int, ...]] = ()
     usage_keys: ClassVar[tuple[str, str]] = ("", "")  # input, output token counts in the usage
+    # Prompt tokens read from (written to) the provider's prompt cache, within the usage
+    cached_path: ClassVar[tuple[str | int, ...]] = ()
+    cache_write_path: ClassVar[tuple[str | int, ...]] = ()
 
     def __init__(self, api_key: str, base_url: str | None, timeout: float):
         self.api_key = api_key
@@ -210,7 +217,10 @@ class BaseProvider:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in self.text_path)
         return RawReply(text=text or "", input_tokens=dig(usage, self.usage_keys[0]),
                         output_tokens=dig(usage, self.usage_keys[1]),
-                        problem="" if text is not None else missing(where.lstrip("."), response))
+                        problem="" if text is not None else missing(where.lstrip("."), response),
+                        cached_tokens=dig(usage, *self.cached_path) if self.cached_path else None,
+                        cache_write_tokens=dig(usage, *self.cache_write_path)
+                        if self.cache_write_path else None)
 
     def status_and_headers(self, exc: BaseException) -> tuple[int | None, Any]:
         """HTTP status and response headers of an SDK status error."""
@@ -237,8 +247,10 @@ class BaseProvider:
 
     async def send(self, req: Request, *, max_retries: int,
                    before_attempt: Callable[[], Awaitable[None]],
-                   on_rate_limited: Callable[[float], None] | None = None) -> RawReply:
-        """Send with retries; `before_attempt` runs before each try (the rate limiter)."""
+                   on_rate_limited: Callable[[float], None] | None = None,
+                   on_failure: Callable[[str, bool], None] | None = None) -> RawReply:
+        """Send with retries; `before_attempt` runs before each try (the rate limiter);
+        `on_failure(kind, retried)` hears of every failed try (Failure.kind)."""
         errors = throttled = 0
         while True:
             await before_attempt()
@@ -252,6 +264,8 @@ class BaseProvider:
                 throttled, errors = throttled + limited, errors + (not limited)
                 spent = (throttled > max(max_retries, MIN_RATE_LIMIT_RETRIES) if limited
                          else errors > max_retries)
+                if on_failure is not None:
+                    on_failure(failure.kind, failure.retryable and not spent)
                 if not failure.retryable or spent:
                     raise failure.error from exc
             if failure.retry_after and on_rate_limited and limited:
@@ -277,11 +291,12 @@ class BaseProvider:
         if isinstance(exc, (TimeoutError, *self.timeout_errors)):
             return Failure(ProviderUnavailable(
                 f"{self.name} did not answer within {self.timeout:g} s (system.timeout in "
-                "config.yaml); the request was retried and then given up."), True)
+                "config.yaml); the request was retried and then given up."), True, kind="timeout")
         if isinstance(exc, self.connection_errors):
             return Failure(ProviderUnavailable(
                 f"Cannot reach {self.name} at {self.base_url} ({exc.__class__.__name__}). Check "
-                f"the network, or {BASE_URL_ENV[self.name]} / system.base_urls.{self.name}."), True)
+                f"the network, or {BASE_URL_ENV[self.name]} / system.base_urls.{self.name}."), True,
+                kind="connection")
         status, headers = self.status_and_headers(exc)
         return failure_for_status(self.name, status or 0, headers, req.model, error_detail(exc))
 
@@ -313,11 +328,11 @@ def failure_for_status(provider: str, status: int, headers: Any, model: str,
         return Failure(RateLimited(
             f"{provider} kept answering 429 (rate limit) after the retries (system.max_retries). "
             "Lower system.rate_limit or system.concurrency in config.yaml, or wait and run again: "
-            "finished requests are cached."), True, after)
+            "finished requests are cached."), True, after, "rate_limited")
     if status in RETRY_STATUSES or status >= 500:
         return Failure(ProviderUnavailable(
             f"{provider} is unavailable (HTTP {status}: {detail}). Try again later; finished "
-            "requests are cached."), True, after)
+            "requests are cached."), True, after, "server_error")
     if 200 <= status < 300:
         return Failure(BadReply(f"{provider} answered, but the body could not be read: {detail}"),
                        False)
@@ -371,13 +386,31 @@ def parse_json_reply(raw: RawReply, schema: dict) -> dict:
                 from None
     if not isinstance(data, dict):
         raise BadReply(f"the reply is JSON but not an object (got {type(data).__name__})")
-    data = valid_strings(data)
+    data = lenient(valid_strings(data), schema)
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema)
                                              .iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the top level"
         raise BadReply(f"the reply does not match the schema at {where}: {error.message}")
     return data
+
+
+def lenient(value: Any, schema: dict) -> Any:
+    """`value` read the way a careful reader would before validating it against `schema`: a
+    nullable key the model left out is null, and keys a closed object does not have are dropped
+    (nothing reads them). Real models do both when a provider does not enforce the schema."""
+    if isinstance(value, list) and schema.get("type") == "array":
+        return [lenient(item, schema.get("items", {})) for item in value]
+    if not isinstance(value, dict) or schema.get("type") != "object":
+        return value
+    props = schema.get("properties", {})
+    closed = schema.get("additionalProperties") is False
+    out = {k: lenient(v, props.get(k, {})) for k, v in value.items() if k in props or not closed}
+    for key in schema.get("required", []):
+        kind = props.get(key, {}).get("type")
+        if key not in out and isinstance(kind, list) and "null" in kind:
+            out[key] = None
+    return out
 
 
 def schema_is_strict(schema: dict) -> bool:

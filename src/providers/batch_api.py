@@ -62,7 +62,7 @@ def describe_batch_estimate(live: Estimate, provider: str) -> str:
     batch = batch_estimate(live, provider)
     cost = f"about ${batch.cost_usd:,.2f}" if batch.price else "cost unknown"
     return (f"{batch.requests:,} requests through the {provider} Batch API, {cost} "
-            f"(half of live), results {WINDOW} (each round: create's questions, then answers)")
+            f"(half of live), results {WINDOW} (a round: what the run needs next)")
 
 
 @dataclass

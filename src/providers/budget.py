@@ -50,6 +50,7 @@ class Usage:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    cached_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
 
 
 class Budget:

@@ -22,6 +22,7 @@ class GoogleProvider(BaseProvider):
     body_errors = (json.JSONDecodeError,)  # google-genai parses a 200 itself: HTML, non-JSON
     text_path = ("candidates", 0, "content", "parts")
     usage_path, usage_keys = ("usage_metadata",), ("prompt_token_count", "candidates_token_count")
+    cached_path = ("cached_content_token_count",)  # part of prompt_token_count
 
     def make_client(self) -> Any:
         options = types.HttpOptions(base_url=self.base_url or None,

@@ -23,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
+import math
 import os
 import time
 from collections import Counter
@@ -63,6 +65,7 @@ from src.providers.estimate import Estimate, estimate
 from src.providers.prices import AgentPrice, is_local, price_for
 from src.providers.registry import adapter_class
 
+log = logging.getLogger(__name__)
 PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
 TOKEN_BURST_SECONDS = 1.0  # the token limiter lets one second's worth of tokens through at once
 # After a 429 the provider's real limit is below the configured one: cut our request rate by 4 (at most
@@ -71,6 +74,13 @@ RATE_BACKOFF_FACTOR = 4.0
 RATE_RECOVERY_FACTOR = 0.97  # request interval × this after each success, down to the configured
 RETRY_NOTE = ("\n\nYour previous reply could not be used: {error}. Reply again with one JSON "
               "object that matches the schema exactly.")
+# Failed tries the run counts (Failure.kind → counter), and `retries`: those tried again.
+ATTEMPT_COUNTERS = ("timeouts", "rate_limited_429", "server_errors", "connection_errors",
+                    "retries")
+_ATTEMPT_COUNTER = {"timeout": "timeouts", "rate_limited": "rate_limited_429",
+                    "server_error": "server_errors", "connection": "connection_errors"}
+OUTPUT_MARGIN = 1.25  # a reservation expects this much more output than replies have averaged
+MAX_SPEED_SAMPLES = 2000  # answers kept to fit the server's pace
 CATEGORIES = ((BudgetExhausted, "budget"), (BillingError, "billing"), (AuthError, "auth"),
               (RateLimited, "rate_limited"), (BatchPending, "pending"),
               (ProviderUnavailable, "unavailable"), (BadReply, "malformed_output"),
@@ -166,6 +176,11 @@ class RateLimiter:
         self.request_interval = max(self.base_interval,
                                     self.request_interval * RATE_RECOVERY_FACTOR)
 
+    def settle(self, tokens: int) -> None:
+        """A request used `tokens` more (or, negative, fewer) than it reserved: the token limit
+        is kept on what was really used, not on the reservation's guess."""
+        self._token_tat += tokens * self.seconds_per_token
+
 
 def require_agent(config: Config) -> AgentPrice:
     """Raise now (before any work) when the agent LLM cannot be used: no key, no model name, or
@@ -248,6 +263,10 @@ class LLMClient:
         self._counts: Counter[str] = Counter()
         self._failures: Counter[str] = Counter()
         self._refused: AuthError | None = None  # a refused key or account: nothing more is sent
+        # what replies of each kind (schema name) wrote, as a share of their max_tokens
+        self._written: Counter[str] = Counter()
+        self._allowed: Counter[str] = Counter()
+        self.answers: list[tuple[float, int]] = []  # (seconds, output tokens) of answered tries
 
     # ---------------------------------------------------------------- public
 
@@ -278,7 +297,9 @@ class LLMClient:
                 "cache_hits": self._counts["cache_hits"],
                 "malformed_retries": self._counts["malformed_retries"],
                 "input_tokens": self._counts["input_tokens"],
+                "cached_input_tokens": self._counts["cached_input_tokens"],
                 "output_tokens": self._counts["output_tokens"],
+                **{name: self._counts[name] for name in ATTEMPT_COUNTERS},
                 "usage_counted_by_us": self._counts["usage_counted_by_us"],
                 "cost_usd": self.budget.spent, "price_known": True,
                 "price": self.price.describe(), "budget_usd": self.config.budget_usd,
@@ -331,6 +352,12 @@ class LLMClient:
     async def _paid_send(self, req: Request) -> tuple[RawReply, Usage]:
         tokens_in = request_tokens(req, self.provider)
         worst = self.price.cost(tokens_in, req.max_tokens)
+        expected = tokens_in + self.expected_output(req)  # what the token limiter is told
+        started = [0.0]
+
+        async def before_attempt() -> None:
+            await self._before_attempt(expected)
+            started[0] = time.monotonic()
         async with self._slots:
             first = await self._wait_for_first_answer()
             try:
@@ -339,8 +366,8 @@ class LLMClient:
                 try:
                     raw = await self.adapter.send(
                         req, max_retries=self.config.system.max_retries,
-                        before_attempt=lambda: self._before_attempt(tokens_in + req.max_tokens),
-                        on_rate_limited=self.limiter.pause)
+                        before_attempt=before_attempt, on_rate_limited=self.limiter.pause,
+                        on_failure=self._count_failure)
                 except AuthError as exc:  # BillingError too: the account refuses us
                     self._refused = self._refused or exc
                     raise
@@ -353,7 +380,38 @@ class LLMClient:
             self.limiter.succeeded()
             charge = self._charge(raw, tokens_in)
             self.budget.charge(charge, worst)
+            self._learn(req, charge, time.monotonic() - started[0])
+            self.limiter.settle(charge.input_tokens + charge.output_tokens - expected)
         return raw, charge
+
+    def expected_output(self, req: Request) -> int:
+        """Output tokens a request of this kind will likely write: what this run's replies of
+        the same schema wrote per max_tokens allowed (with a margin); max_tokens until one came."""
+        allowed = self._allowed[req.schema_name]
+        if not allowed:
+            return req.max_tokens
+        share = self._written[req.schema_name] / allowed * OUTPUT_MARGIN
+        return min(req.max_tokens, math.ceil(req.max_tokens * share))
+
+    def output_share(self, schema_name: str) -> float:
+        """The share of max_tokens this run's paid replies of one kind wrote (0: none yet)."""
+        allowed = self._allowed[schema_name]
+        return self._written[schema_name] / allowed if allowed else 0.0
+
+    def _learn(self, req: Request, charge: Usage, seconds: float) -> None:
+        self._written[req.schema_name] += charge.output_tokens
+        self._allowed[req.schema_name] += max(1, req.max_tokens)
+        if len(self.answers) < MAX_SPEED_SAMPLES:
+            self.answers.append((seconds, charge.output_tokens))
+
+    def _count_failure(self, kind: str, retried: bool) -> None:
+        """A try failed (timeout, 429, 5xx, connection): counted, and logged."""
+        counter = _ATTEMPT_COUNTER.get(kind)
+        if counter:
+            self._counts[counter] += 1
+        self._counts["retries"] += retried
+        log.info("%s request failed (%s)%s", self.provider, kind.replace("_", " "),
+                 ", trying again" if retried else ", given up")
 
     async def _wait_for_first_answer(self) -> bool:
         """Until one request has been answered, one goes at a time; True for the one going."""
@@ -383,9 +441,13 @@ class LLMClient:
         output_tokens = (count_tokens(raw.text, self.provider, self.model)
                          if reported_out is None else reported_out)
         self._counts["usage_counted_by_us"] += reported_in is None or reported_out is None
+        cached = min(input_tokens, usage_count(raw.cached_tokens) or 0)
+        written = min(input_tokens - cached, usage_count(raw.cache_write_tokens) or 0)
         self._counts["input_tokens"] += input_tokens
+        self._counts["cached_input_tokens"] += cached
         self._counts["output_tokens"] += output_tokens
-        return Usage(input_tokens, output_tokens, self.price.cost(input_tokens, output_tokens))
+        return Usage(input_tokens, output_tokens,
+                     self.price.cost(input_tokens, output_tokens, cached, written), cached)
 
     def _store(self, key: str, data: dict, text: str, usage: Usage) -> None:
         if self.db is not None:

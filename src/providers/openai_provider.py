@@ -24,6 +24,7 @@ class OpenAIProvider(BaseProvider):
     status_errors = (openai.APIError,)  # status errors and unreadable replies
     text_path = ("choices", 0, "message", "content")  # a string, or a list of text parts
     usage_path, usage_keys = ("usage",), ("prompt_tokens", "completion_tokens")
+    cached_path = ("prompt_tokens_details", "cached_tokens")  # part of prompt_tokens
 
     def make_client(self) -> Any:
         return openai.AsyncOpenAI(api_key=self.api_key, base_url=self.base_url,

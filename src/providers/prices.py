@@ -19,14 +19,24 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 
 @dataclass(frozen=True)
 class AgentPrice:
-    """USD per 1M input and output tokens, and where that price came from."""
+    """USD per 1M input and output tokens, and where that price came from; input tokens the
+    provider read from its prompt cache (or wrote to it) at their own price when it has one."""
 
     input_per_million: float
     output_per_million: float
     source: str
+    cached_per_million: float | None = None  # prompt-cache reads (None: the input price)
+    cache_write_per_million: float | None = None  # prompt-cache writes (Anthropic)
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (input_tokens * self.input_per_million
+    def cost(self, input_tokens: int, output_tokens: int, cached: int = 0,
+             cache_written: int = 0) -> float:
+        """`input_tokens` counts every prompt token, those read from or written to the cache too."""
+        cached, cache_written = max(0, cached), max(0, cache_written)
+        plain = max(0, input_tokens - cached - cache_written)
+        read = self.input_per_million if self.cached_per_million is None else self.cached_per_million
+        write = self.input_per_million if self.cache_write_per_million is None \
+            else self.cache_write_per_million
+        return (plain * self.input_per_million + cached * read + cache_written * write
                 + output_tokens * self.output_per_million) / 1_000_000
 
     def describe(self) -> str:
@@ -63,6 +73,21 @@ AGENT_PRICE_SOURCES: dict[tuple[str, str], tuple[float, float, str, str]] = {
     ("llama", "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"): (0.88, 0.88, _P_TOGETHER, "2024-07-23"),
     ("llama", "meta-llama/Meta-Llama-3.1-405B-Instruct-Turbo"): (3.50, 3.50, _P_TOGETHER, "2024-07-23"),
     ("llama", "llama-3.1-8b-instant"): (0.05, 0.08, _P_GROQ, "2024-07-23"),
+}
+# Prompt-cache prices, USD per 1M tokens (read, write or None when writing costs the input price),
+# from the same pages and dates as above. OpenAI caches prompts of 1,024 tokens or more by
+# itself; Gemini 2.5 caches implicitly (pages published since cite a larger discount than the
+# one below: UNCONFIRMED, so the smaller discount is charged); Anthropic reads and writes only
+# blocks marked for caching. A model not listed: cached tokens cost the input price.
+CACHE_PRICES: dict[tuple[str, str], tuple[float, float | None]] = {
+    ("openai", "gpt-4o-mini"): (0.075, None), ("openai", "gpt-4o"): (1.25, None),
+    ("openai", "gpt-4.1"): (0.50, None), ("openai", "gpt-4.1-mini"): (0.10, None),
+    ("openai", "gpt-4.1-nano"): (0.025, None),
+    ("anthropic", "claude-3-5-haiku"): (0.08, 1.00),
+    ("anthropic", "claude-haiku-4-5"): (0.10, 1.25),
+    ("anthropic", "claude-sonnet-4-5"): (0.30, 3.75),
+    ("google", "gemini-2.5-flash"): (0.075, None), ("google", "gemini-2.5-flash-lite"): (0.025, None),
+    ("google", "gemini-2.5-pro"): (0.31, None),
 }
 AGENT_PRICES: dict[tuple[str, str], tuple[float, float]] = {
     key: (value[0], value[1]) for key, value in AGENT_PRICE_SOURCES.items()}
@@ -108,7 +133,9 @@ def price_for(config: Config, provider: str, model: str, url: str | None) -> Age
     known = _catalog_key(provider, model)
     if known is not None:
         inp, out, page, date = AGENT_PRICE_SOURCES[known]
-        return AgentPrice(inp, out, f"catalog price of {known[0]}/{known[1]}: {page}, {date}")
+        read, write = CACHE_PRICES.get(known, (None, None))
+        return AgentPrice(inp, out, f"catalog price of {known[0]}/{known[1]}: {page}, {date}",
+                          read, write)
     if is_local(url):
         return AgentPrice(0.0, 0.0, f"free: a server on this machine ({mask_url(url or '')})")
     return None

@@ -1,4 +1,4 @@
-"""Exact and near-duplicate removal: normalised-text hashes plus MinHash/LSH (datasketch).
+"""Exact and near-duplicate removal: normalised-text hashes plus MinHash/LSH.
 
 A sample's text is its question and answer (all turns), lower-cased with punctuation and spacing
 removed. Exact duplicates share a hash of that text. Near duplicates are found with MinHash over
@@ -6,6 +6,12 @@ word pairs and an LSH index, so each sample is compared only with the few candid
 buckets (linear, never pairwise); a candidate counts when the exact Jaccard similarity of the two
 word-pair sets reaches the threshold (candidates far under it by their MinHash estimate are skipped
 first). Shingles are hashed with CRC32: as accurate as SHA-1 for MinHash here, and 10x faster.
+
+The MinHash signatures are datasketch's (2.0, its default "affine32" permutations, seed 1: the
+same values, tests/test_dedup.py compares them) and so is the choice of bands and rows (the
+weighted false positive and negative probabilities it minimises, integrated here with numpy).
+datasketch itself is not imported: its package loads scipy (~40 MB of every run's memory) for
+that one integral.
 
 Samples are visited best first (accepted before rejected, then by overall score), so the kept one
 of a group is the higher-scoring. Samples already stored for the dataset (`existing`) are never
@@ -18,9 +24,9 @@ import hashlib
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from src.models import Example
 
@@ -30,6 +36,7 @@ NUM_PERM = 128
 # are then checked with their exact Jaccard similarity, so a false candidate costs one comparison.
 LSH_MARGIN = 0.1
 LSH_WEIGHTS = (0.3, 0.7)  # (false positive, false negative)
+INTEGRATION_POINTS = 2001  # trapezoid rule on this grid (differs from adaptive quadrature by < 1e-6)
 ESTIMATE_MARGIN = 0.1  # candidates whose MinHash estimate is this far under the threshold are skipped
 _WORD_RE = re.compile(r"\w+")
 _KEY_MASK = (1 << 63) - 1
@@ -57,10 +64,61 @@ def jaccard(left: set[bytes], right: set[bytes]) -> float:
     return len(left & right) / union if union else 1.0
 
 
-def _minhashes(texts: Iterable[str]) -> Iterator[MinHash]:
-    """MinHashes of texts, one at a time: the shingles of 100,000 texts at once took ~350 MB."""
-    return MinHash.generator((_shingles(t) for t in texts), num_perm=NUM_PERM,
-                             hashfunc=zlib.crc32)
+_SEED = 1  # datasketch's default
+_EMPTY = np.uint32(0xFFFFFFFF)  # the signature of an empty set
+
+
+def _permutations(num_perm: int = NUM_PERM) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations h -> a * h + b (mod 2^32, a odd)."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    return a, gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+
+
+_A, _B = _permutations()
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 finalizer (a bijection on 32 bits) that premixes every shingle hash."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
+def signature(shingles: list[bytes]) -> np.ndarray:
+    """The MinHash signature (NUM_PERM values) of a set of shingles."""
+    if not shingles:
+        return np.full(NUM_PERM, _EMPTY, dtype=np.uint32)
+    hv = _fmix32(np.array([zlib.crc32(s) for s in shingles], dtype=np.uint32).reshape(-1, 1))
+    return (hv * _A + _B).min(axis=0)
+
+
+def _minhashes(texts: Iterable[str]) -> Iterator[np.ndarray]:
+    """Signatures of texts, one at a time: the shingles of 100,000 texts at once took ~350 MB."""
+    return (signature(_shingles(t)) for t in texts)
+
+
+@lru_cache(maxsize=16)
+def optimal_bands(threshold: float, num_perm: int = NUM_PERM,
+                  weights: tuple[float, float] = LSH_WEIGHTS) -> tuple[int, int]:
+    """(bands, rows) minimising the weighted chance of false positives below `threshold` and
+    false negatives above it (datasketch's MinHashLSH choice)."""
+    best, choice = float("inf"), (0, 0)
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            error = (_area(threshold, bands, rows, 0.0, threshold) * weights[0]
+                     + (1 - threshold - _area(threshold, bands, rows, threshold, 1.0)) * weights[1])
+            if error < best:
+                best, choice = error, (bands, rows)
+    return choice
+
+
+def _area(threshold: float, bands: int, rows: int, low: float, high: float) -> float:
+    """Integral over [low, high] of the chance that two sets of similarity s share a band."""
+    s = np.linspace(low, high, INTEGRATION_POINTS)
+    return float(np.trapezoid(1 - (1 - s ** rows) ** bands, s))
 
 
 class _Bands:
@@ -70,8 +128,7 @@ class _Bands:
     per band) took ~350, i.e. 350 MB for 60,000 samples; its banding (b, r) is kept."""
 
     def __init__(self, threshold: float):
-        shape = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
-        self.bands, self.width = shape.b, shape.r
+        self.bands, self.width = optimal_bands(round(threshold, 6))
         self.keys = np.zeros((self.bands, 1024), dtype=np.uint64)  # 0: empty slot
         self.heads = np.zeros((self.bands, 1024), dtype=np.int64)
         self.chain = np.zeros((self.bands, 1024), dtype=np.int64)  # -1 ends a bucket
@@ -135,7 +192,7 @@ class _Index:
         self.texts: list[str] = []
         self.signatures = np.zeros((0, NUM_PERM), dtype=np.uint64)
 
-    def match(self, normalised: str, minhash: MinHash) -> str | None:
+    def match(self, normalised: str, minhash: np.ndarray) -> str | None:
         """The key of a kept text this one duplicates, or None."""
         known = self.exact.get(_digest(normalised))
         if known is not None or not normalised:
@@ -146,25 +203,25 @@ class _Index:
                 return self.keys[row]
         return None
 
-    def candidates(self, minhash: MinHash) -> list[int]:
+    def candidates(self, minhash: np.ndarray) -> list[int]:
         """Rows from the LSH buckets whose MinHash estimate is near enough to check exactly."""
-        rows = np.fromiter(self.lsh.query(minhash.hashvalues), dtype=np.int64)
+        rows = np.fromiter(self.lsh.query(minhash), dtype=np.int64)
         if not rows.size:
             return []
-        agree = np.count_nonzero(self.signatures[rows] == minhash.hashvalues, axis=1)
+        agree = np.count_nonzero(self.signatures[rows] == minhash, axis=1)
         return rows[agree >= (self.threshold - ESTIMATE_MARGIN) * NUM_PERM].tolist()
 
-    def add(self, key: str, normalised: str, minhash: MinHash) -> None:
+    def add(self, key: str, normalised: str, minhash: np.ndarray) -> None:
         self.exact.setdefault(_digest(normalised), key)
         if not normalised:
             return
         row = len(self.keys)
         if row == len(self.signatures):  # grow by doubling, in the dtype of the hash values
-            grown = np.zeros((max(1024, 2 * row), NUM_PERM), dtype=minhash.hashvalues.dtype)
+            grown = np.zeros((max(1024, 2 * row), NUM_PERM), dtype=minhash.dtype)
             grown[:row] = self.signatures
             self.signatures = grown
-        self.signatures[row] = minhash.hashvalues
-        self.lsh.insert(minhash.hashvalues)
+        self.signatures[row] = minhash
+        self.lsh.insert(minhash)
         self.keys.append(key)
         self.texts.append(normalised)
 
@@ -176,25 +233,36 @@ def _rank(example: Example) -> tuple[bool, float]:
 def deduplicate(examples: list[Example], threshold: float,
                 existing: Sequence[Example] = ()) -> tuple[list[Example], list[Example]]:
     """(kept, dropped): dropped ones get reason "duplicate" and a note naming the kept id."""
-    index = _Index(threshold)
-    old_texts = [normalise(e.text) for e in existing]
-    for example, text, minhash in zip(existing, old_texts, _minhashes(old_texts)):
-        index.add(example.id, text, minhash)
-    texts = [normalise(e.text) for e in examples]
-    order = sorted(range(len(examples)), key=lambda i: _rank(examples[i]))
-    dropped_ids: set[str] = set()
-    for i, minhash in zip(order, _minhashes(texts[i] for i in order)):
-        example = examples[i]
-        kept_id = index.match(texts[i], minhash)
-        if kept_id is None or kept_id == example.id:
-            index.add(example.id, texts[i], minhash)
-            continue
-        if "duplicate" not in example.reasons:
-            example.reasons.append("duplicate")
-        example.notes.append(f"duplicate of {kept_id}")
-        dropped_ids.add(example.id)
-    kept = [e for e in examples if e.id not in dropped_ids]
-    return kept, [e for e in examples if e.id in dropped_ids]
+    return Deduplicator(threshold, existing).add(examples)
+
+
+class Deduplicator:
+    """The index of what a dataset keeps, built once and grown by each batch added (a run that
+    adds its samples work item by work item hashes every kept sample once, not once per item)."""
+
+    def __init__(self, threshold: float, existing: Sequence[Example] = ()):
+        self.index = _Index(threshold)
+        old_texts = [normalise(e.text) for e in existing]
+        for example, text, minhash in zip(existing, old_texts, _minhashes(old_texts)):
+            self.index.add(example.id, text, minhash)
+
+    def add(self, examples: list[Example]) -> tuple[list[Example], list[Example]]:
+        """(kept, dropped) of a new batch, best first; the kept ones join the index."""
+        texts = [normalise(e.text) for e in examples]
+        order = sorted(range(len(examples)), key=lambda i: _rank(examples[i]))
+        dropped_ids: set[str] = set()
+        for i, minhash in zip(order, _minhashes(texts[i] for i in order)):
+            example = examples[i]
+            kept_id = self.index.match(texts[i], minhash)
+            if kept_id is None or kept_id == example.id:
+                self.index.add(example.id, texts[i], minhash)
+                continue
+            if "duplicate" not in example.reasons:
+                example.reasons.append("duplicate")
+            example.notes.append(f"duplicate of {kept_id}")
+            dropped_ids.add(example.id)
+        kept = [e for e in examples if e.id not in dropped_ids]
+        return kept, [e for e in examples if e.id in dropped_ids]
 
 
 class CrossIndex:

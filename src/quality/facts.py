@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -22,6 +22,10 @@ _PIECE_BREAK = re.compile(r"([.!?।][\"'”’)\]]?)\s+|\s*\n\s*")
 _ABBREVIATIONS = frozenset("dr mr mrs ms prof st vs etc e.g i.e no rs approx fig inc ltd jr sr dept govt "
                            "univ".split())
 _NAME_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# A product or model code: letters, then a digit, in one word ("Max4", "IP55", "E41", "X7s"). It
+# is checked whole, like a name: "Max4" is not the name "Max" plus the figure 4, and "Max5" is not
+# in a passage about the Max4. A word that starts with a digit ("5kg", "2nd") is a figure.
+_CODE_RE = re.compile(r"(?<!\w)[^\W\d_]+\d[^\W_]*(?!\w)")
 _NUMBER_RE = re.compile(r"\d+(?:[,\u00a0\u202f]\d{2,3})*(?:\.\d+)?")
 _MULTIPLIER_RE = re.compile(r"\s*(lakhs?|lacs?|crores?|thousand|million|billion|k)\b", re.I)
 _MULTIPLIERS = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000, "thousand": 1_000,
@@ -77,8 +81,8 @@ def _figure_matches(text: str) -> list[tuple[re.Match[str], set[str]]]:
     skip = {m.start(1) for m in _ENUMERATOR_RE.finditer(text)}
     found = []
     for match in _NUMBER_RE.finditer(text):
-        if match.start() in skip:
-            continue
+        if match.start() in skip or (match.start() and text[match.start() - 1].isalpha()):
+            continue  # an enumerator, or the digits of a code ("Max4": checked whole, see codes)
         value = _number_value(match.group())
         forms = {value}
         mult = _MULTIPLIER_RE.match(text, match.end())
@@ -101,12 +105,13 @@ def figure_positions(text: str) -> list[tuple[int, set[str]]]:
 
 @dataclass
 class Facts:
-    """The checkable facts of one text: stemmed tokens, numbers, currencies and months."""
+    """The checkable facts of one text: stemmed tokens, numbers, currencies, months, codes."""
 
     tokens: list[str]
     figures: list[tuple[str, set[str]]]
     currencies: set[str]
     months: list[int]
+    codes: list[str] = field(default_factory=list)
 
 
 def _currencies(text: str, tokens: list[str]) -> set[str]:
@@ -121,7 +126,18 @@ def _months(text: str, tokens: list[str]) -> list[int]:
 
 def facts_of(text: str) -> Facts:
     tokens = tokenize(text)
-    return Facts(tokens, figures(text), _currencies(text, tokens), _months(text, tokens))
+    return Facts(tokens, figures(text), _currencies(text, tokens), _months(text, tokens),
+                 codes(text))
+
+
+def codes(text: str) -> list[str]:
+    """Product and model codes of `text` ("Max4", "IP55"), each once."""
+    return list(dict.fromkeys(_CODE_RE.findall(text)))
+
+
+def code_in_source(code: str, stems: frozenset[str]) -> bool:
+    """The code is a word of the source, exactly (no prefix match: "Pro25" is not "Pro2")."""
+    return stem_word(code.lower()) in stems
 
 
 def pieces(text: str) -> list[tuple[int, int]]:
@@ -222,6 +238,8 @@ def name_candidates(text: str) -> list[str]:
         word = match.group()
         if not word[0].isupper() or len(word) < 2 or word.lower() in _CAPITAL_STOP:
             continue
+        if _touches_digit(text, match.start(), match.end()):
+            continue  # part of a code ("Max4": checked whole) or a unit ("5kg": a figure)
         before = text[max(0, match.start() - 8):match.start()].rstrip(" \t\"'“‘(*-•#")
         initial = not before or before[-1] in ".!?:;\n"
         nxt = matches[i + 1] if i + 1 < len(matches) else None
@@ -230,6 +248,10 @@ def name_candidates(text: str) -> list[str]:
         if not initial or word.isupper() or joined:
             names.append(re.sub(r"['’]s$", "", word))
     return list(dict.fromkeys(names))
+
+
+def _touches_digit(text: str, start: int, end: int) -> bool:
+    return (end < len(text) and text[end].isdigit()) or (start > 0 and text[start - 1].isdigit())
 
 
 def name_in_source(name: str, stems: frozenset[str]) -> bool:
@@ -243,6 +265,7 @@ def missing_facts(answer: str, facts: Facts, names: list[str], source: Source) -
     missing = [raw for raw, forms in facts.figures if not forms & source.numbers]
     missing += sorted(facts.currencies - source.currencies)
     missing += [MONTHS[m].capitalize() for m in sorted(set(facts.months) - source.months)]
+    missing += [code for code in facts.codes if not code_in_source(code, source.stems)]
     return missing + [n for n in names if not name_in_source(n, source.stems)]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from src.config import Config, QualityConfig
 from src.errors import InputFileError
-from src.models import Example, Turn
+from src.models import Example, Turn, reason_counts
 from src.quality import scores
 from src.quality.error_analysis import example_summary, score_distributions, write_report
 from src.targets.formatter import content_text, detect_format, to_messages
@@ -118,7 +118,7 @@ def score_jsonl(path: Path, config: Config, threshold: float | None = None,
               "passed": len(examples) - len(below), "accepted": sum(not e.rejected for e in examples),
               "rejected": sum(e.rejected for e in examples),
               "no_source": sum(not e.context.strip() for e in examples),
-              "categories": dict(Counter(r for e in examples for r in e.reasons).most_common()),
+              "categories": reason_counts(examples),
               "distribution": score_distributions(examples),
               "below_threshold": [example_summary(e) for e in below],
               "domain_focus": domain_focus(examples, settings)}

@@ -1,6 +1,6 @@
 """Offline language identification and the `language_mismatch` rule of quality scoring.
 
-Plain English prose (many distinctly English function words, ASCII letters only) is recognised at
+Plain English (many distinctly English function words, ASCII letters almost only) is recognised at
 once without a model, which keeps 100,000-sample runs fast. Other text goes to py3langid (a
 naive-Bayes model of about 4 MB shipped inside the wheel: no download, no network). Only the first
 `SAMPLE_CHARS` characters are read, plenty for a language and cheap for long chunks. Short or
@@ -19,14 +19,21 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from src.errors import StorageError
+from src.utils.text import STOPWORDS
+
 UNDETERMINED = "und"
 SAMPLE_CHARS = 240
+ENGLISH_CHARS = 1200  # the fast path also looks this far: a title or a list rarely holds markers
 MIN_LETTERS = 12  # fewer letters than this: too short to tell ("Yes.", "₹1,20,000")
 MIN_CONFIDENCE = 0.5
 SAME_SCRIPT_CONFIDENCE = 0.8
 ENGLISH_MARKER_SHARE = 0.15  # share of distinctly English function words that settles "en" at once
 _ENGLISH_MARKERS = frozenset("the and of to with that this are was were have has from you your will "
                              "can which is for be it by should would".split())
+ENGLISH_NON_ASCII_SHARE = 0.1  # words with other letters the fast path allows
+ENGLISH_FEW_MARKERS, ENGLISH_COMMON_SHARE = 0.06, 0.25  # fewer markers, but many function words
+_ENGLISH_COMMON = _ENGLISH_MARKERS | STOPWORDS  # English function words and filler
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
 _NON_ASCII_LETTER_RE = re.compile(r"[^\W\d_A-Za-z]")
@@ -41,7 +48,12 @@ def _identifier() -> Any:
     # py3langid loads its model on first use (tens of ms and MB): only when a language is checked
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    try:  # its loader unpacks the model into a temporary file first
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    except OSError as exc:
+        raise StorageError(f"Cannot load the language model: writing its temporary file failed "
+                           f"({exc.strerror or exc}). Free some disk space (or point TMPDIR at "
+                           "a folder with room) and run again; what was saved is kept.") from None
 
 
 @lru_cache(maxsize=4096)
@@ -63,10 +75,16 @@ def script(text: str) -> str:
 
 
 def _looks_english(words: list[str]) -> bool:
-    """A fast path for the common case: plain English prose needs no model."""
-    if len(words) < 6 or not "".join(words).isascii():
+    """A fast path for the common case: plain English needs no model (which costs ~90 MB of
+    memory). Product text full of names and figures has fewer markers; a larger set of English
+    function words then settles it. A few non-ASCII words (a street name) do not stop it."""
+    if len(words) < 6 or sum(not w.isascii() for w in words) > ENGLISH_NON_ASCII_SHARE * len(words):
         return False
-    return sum(w in _ENGLISH_MARKERS for w in words) >= ENGLISH_MARKER_SHARE * len(words)
+    markers = sum(w in _ENGLISH_MARKERS for w in words)
+    if markers >= ENGLISH_MARKER_SHARE * len(words):
+        return True
+    common = sum(w in _ENGLISH_COMMON for w in words)
+    return markers >= ENGLISH_FEW_MARKERS * len(words) and common >= ENGLISH_COMMON_SHARE * len(words)
 
 
 def detect_with_confidence(text: str) -> tuple[str, float]:
@@ -75,7 +93,7 @@ def detect_with_confidence(text: str) -> tuple[str, float]:
     words = _WORD_RE.findall(sample.lower())
     if sum(map(len, words)) < MIN_LETTERS:
         return UNDETERMINED, 0.0
-    if _looks_english(words):
+    if _looks_english(words) or _looks_english(_WORD_RE.findall(text[:ENGLISH_CHARS].lower())):
         return "en", 1.0
     code, confidence = _identifier().classify(sample)
     if confidence < MIN_CONFIDENCE:

@@ -86,7 +86,10 @@ def _extractive(answer: str, facts: Facts, source: Source) -> tuple[float, str]:
 
 
 def _detail(answer: str, facts: Facts, names: list[str]) -> tuple[float, str]:
-    figures, amounts, dates = len(facts.figures), len(facts.currencies), len(facts.months)
+    # a product code ("IP55", "Max4") is as concrete as a figure (and was one before codes were
+    # checked whole)
+    figures = len(facts.figures) + len(facts.codes)
+    amounts, dates = len(facts.currencies), len(facts.months)
     named, steps = min(4, len(names)), min(4, len(_STEP_RE.findall(answer)))
     substance = min(1.0, len(content_words(facts.tokens)) / DETAIL_SUBSTANCE_WORDS)
     score = min(1.0, 0.25 * figures + 0.15 * amounts + 0.15 * dates + 0.1 * named + 0.1 * steps

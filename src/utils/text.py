@@ -66,3 +66,23 @@ _SOURCE_TAG = re.compile(r"\s?\[(?:GT|[A-Z]{1,2}\d+(?:/[A-Z]{1,2}\d+)*)?\]")
 def strip_source_tags(text: str) -> str:
     """`text` without the catalog's internal source tags."""
     return _SOURCE_TAG.sub("", text) if "[" in text else text
+
+
+# What models wrap a question or answer in: the prompt's passage delimiters echoed back, code
+# fences, a label ("Answer:", "Q1:"), quotation marks around the whole text.
+_FENCE_EDGE = re.compile(r'^\s*(?:"""|\'\'\'|```[\w-]*)\s*|\s*(?:"""|\'\'\'|```)\s*$')
+_LABEL = re.compile(r"^\s*(?:q|a|question|answer)\s*\d*\s*:\s+", re.I)
+_QUOTE_PAIRS = {'"': '"', "“": "”", "'": "'", "«": "»", "„": "“"}
+
+
+def strip_quoting(text: str) -> str:
+    """`text` without the delimiters, labels and enclosing quotes a model put around it; the
+    text itself is untouched (a quote inside stays)."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _LABEL.sub("", _FENCE_EDGE.sub("", text)).strip()
+        if len(text) > 1 and _QUOTE_PAIRS.get(text[0]) == text[-1] and \
+                text[0] not in text[1:-1] and text[-1] not in text[1:-1]:
+            text = text[1:-1].strip()
+    return text
