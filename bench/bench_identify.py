@@ -110,7 +110,8 @@ def _corpus() -> list[dict]:
                  "aim": "0", "ok": True, "notes": "../shared/corpus not present: not measured"}]
     agent, wrong, checked = _agent(), [], 0
     for doc in iter_documents([CORPUS]):
-        relative = str(Path(doc.path).relative_to(CORPUS))
+        path = Path(doc.path)  # a name inside the input folder (absolute before issue 18)
+        relative = str(path.relative_to(CORPUS)) if path.is_absolute() else doc.path
         if isinstance(doc, Document) and relative not in CORPUS_WITH_QA:
             checked += 1
             if agent.stage1(doc):

@@ -8,12 +8,14 @@ and about 10% near duplicates (a word changed) of earlier samples. Run alone wit
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
 from pathlib import Path
 
 from src.config import DomainProfile, QualityConfig
+from src.engine.local import LocalEngine
 from src.models import Example, Turn
 from src.quality import dedup, language, scores
 
@@ -122,7 +124,8 @@ def _timed(action) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 
 
 def run(workdir: Path) -> list[dict]:
-    """Score and deduplicate SAMPLES generated samples; one row per stage and one for both."""
+    """Score and deduplicate SAMPLES generated samples; one row per stage, one for both in one
+    process, and one with scoring on every core (the local engine a run scores on)."""
     samples = make_samples(SAMPLES)
     config = QualityConfig(domain=PROFILE)
     language.detect("Le modèle est chargé une fois, avant la mesure.")  # load py3langid untimed
@@ -132,6 +135,12 @@ def run(workdir: Path) -> list[dict]:
         zip(("kept", "dropped"), dedup.deduplicate(samples, config.near_duplicate_threshold))))
     rejected = sum(e.rejected for e in samples)
     total = scoring + dedup_s
+    fresh = make_samples(SAMPLES)  # unscored again
+    with LocalEngine(os.cpu_count() or 1) as engine:  # as a run scores: every core (issue 18)
+        pooled, _ = _timed(lambda: engine.score(fresh, config))
+    same = [(e.reasons, e.scores) for e in fresh] == \
+        [([r for r in e.reasons if r != "duplicate"], e.scores) for e in samples]  # dedup's mark
+    on_cores = pooled + dedup_s
     return [
         {"name": "quality scoring of 100k samples", "value": round(scoring, 2), "unit": "s",
          "aim": f"part of <= {AIM_TOTAL_S:.0f} s", "ok": total <= AIM_TOTAL_S,
@@ -141,9 +150,15 @@ def run(workdir: Path) -> list[dict]:
          "unit": "s", "aim": f"part of <= {AIM_TOTAL_S:.0f} s", "ok": total <= AIM_TOTAL_S,
          "notes": f"CPU {dedup_cpu:.1f} s; {len(result['dropped']):,} duplicates dropped, "
                   f"{len(result['kept']):,} kept"},
-        {"name": "scoring + dedup of 100k samples", "value": round(total, 2), "unit": "s",
-         "aim": f"<= {AIM_TOTAL_S:.0f} s", "ok": total <= AIM_TOTAL_S,
+        {"name": "scoring + dedup of 100k samples, one process", "value": round(total, 2),
+         "unit": "s", "aim": f"<= {AIM_TOTAL_S:.0f} s", "ok": total <= AIM_TOTAL_S,
          "notes": f"CPU {scoring_cpu + dedup_cpu:.1f} s (wall exceeds CPU when the 2 cores are shared)"},
+        {"name": "scoring on every core (as a run scores) + dedup of 100k samples",
+         "value": round(on_cores, 2), "unit": "s", "aim": f"<= {AIM_TOTAL_S:.0f} s, same scores",
+         "ok": on_cores <= AIM_TOTAL_S and same,
+         "notes": f"scoring {pooled:.1f} s on {os.cpu_count()} processes (pool start included), "
+                  f"dedup {dedup_s:.1f} s; scores and reasons {'identical to' if same else 'DIFFER from'} "
+                  "the one-process run"},
     ]
 
 

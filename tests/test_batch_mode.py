@@ -238,12 +238,15 @@ def test_hybrid_with_identifys_llm_stage_runs_that_stage_first(server, tmp_path,
                                                  for r in server.stats.received})
 
 
-def test_free_mode_takes_one_round(server, tmp_path: Path) -> None:
+def test_free_mode_asks_what_it_needs_then_the_rest(server, tmp_path: Path) -> None:
     prompt = tmp_path / "prompt.txt"
     prompt.write_text("Write help-desk conversations for new students.")
     result, _ = until_done(agent(tmp_path, mode="free", dataset_size=8,
                                  **{"agent.free.prompt_file": str(prompt)}))
-    assert result["counts"]["samples"] == 8 and len(server.batches) == 1
+    # round 1 asks as if every pair will pass; the quality checks reject some; round 2 the rest
+    first, *rest = server.batches.values()
+    assert result["counts"]["samples"] == 8 and len(rest) == 1
+    assert len(rest[0].lines) < len(first.lines)
     assert all("help-desk conversations" in req.system for b in server.batches.values()
                for _, req in b.lines)
 

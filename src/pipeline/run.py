@@ -196,6 +196,10 @@ async def _create_loop(plan: Plan, processor: Processor, log: RunLog, extracted:
     goal = plan.size  # hybrid: identify filled its quota first; created pairs fill the rest
     run, shape = _runner(plan, client, processor, on_ray)
     most = config.agent.create.questions_per_chunk
+    # Batch mode asks, before any answer, as if every pair will pass: a round takes up to 24 h,
+    # but a request asked beyond the need is paid for nothing; the next round asks for the rest
+    # at the share that really passed.
+    first_guess = 1.0 if config.system.batch else EXPECTED_ACCEPTANCE
     stream = WorkStream(work_order(plan, extracted), run, shape,
                         asked=lambda slot: questions_for(slot.chunk, most))
 
@@ -217,7 +221,7 @@ async def _create_loop(plan: Plan, processor: Processor, log: RunLog, extracted:
             processor.keep(output.examples, goal)
     await stream.drive(
         need=lambda: goal - processor.accepted_count,
-        acceptance=lambda: max(0.1, processor.acceptance_rate(default=EXPECTED_ACCEPTANCE)),
+        acceptance=lambda: max(0.1, processor.acceptance_rate(default=first_guess)),
         finished=finished, ready=ready,
         stopped=lambda: bool(log.stopped_reason) or batch_waiting(client))
     log.work_left = len(stream.queue)
