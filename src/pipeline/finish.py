@@ -14,7 +14,7 @@ from src.persistence.sqlite_client import Database
 from src.pipeline.processor import Processor, RunLog
 from src.pipeline.result import RunResult
 from src.pipeline.shortfall import shortfall
-from src.providers.llm_client import ATTEMPT_COUNTERS
+from src.providers.llm_client import network_counts
 from src.quality import error_analysis
 from src.targets.formatter import format_example
 from src.targets.tokens import is_exact
@@ -137,10 +137,10 @@ def _result(processor: Processor, everything: list[Example], accepted: list[Exam
               "rejected": sum(1 for ex in everything if ex.rejected),
               "surplus": sum(1 for ex in everything if ex.surplus)}
     reasons = reason_counts([ex for ex in everything if ex.rejected])
+    drafts = _drafts(everything)  # apart from failed work items' stand-ins
     if not accepted:
-        warnings.append(_none_accepted(processor.name, log, len(_drafts(everything)), reasons))
-    short = shortfall(log, counts["samples"],  # drafts apart from failed work items' stand-ins
-                      [ex for ex in _drafts(everything) if ex.rejected])
+        warnings.append(_none_accepted(processor.name, log, len(drafts), reasons))
+    short = shortfall(log, counts["samples"], [ex for ex in drafts if ex.rejected])
     warnings += [short["message"]] if short else []
     return RunResult(
         dataset_id=log.dataset_id, name=processor.name, mode=config.mode,
@@ -191,11 +191,6 @@ def _none_accepted(name: str, log: RunLog, drafts: int, reasons: dict[str, int])
     return (f"No sample was accepted: {drafts} draft(s) were written and rejected ({why}){items}, "
             f"so nothing was exported: `python -m src.main analyze-errors {name}` says why and "
             "what to change.")
-
-
-def network_counts(totals: dict) -> dict[str, int]:
-    """Timeouts, 429s, server errors and retries of the run's requests (the client's counters)."""
-    return {name: int(totals.get(name, 0)) for name in ATTEMPT_COUNTERS}
 
 
 def _mix(accepted: list[Example]) -> dict[str, int]:

@@ -22,7 +22,7 @@ from src.export.paths import safe_output_name
 from src.models import SURPLUS, Example
 from src.persistence.sqlite_client import Database
 from src.pipeline.plan import Plan
-from src.providers.llm_client import ATTEMPT_COUNTERS, LLMClient
+from src.providers.llm_client import LLMClient, network_counts
 from src.providers.speed import Speed
 from src.quality.decontaminate import mark_contaminated
 from src.quality.dedup import Deduplicator
@@ -86,7 +86,7 @@ class RunLog:
     def finish(self, status: str, quiet: bool = False) -> None:
         """Record how the run ended; `quiet` (another error is on its way up): a failure to
         write is only logged, and the next run of the dataset marks this one interrupted."""
-        network = {name: int(self.client_totals.get(name, 0)) for name in ATTEMPT_COUNTERS}
+        network = network_counts(self.client_totals)
         if self.client_totals:
             log.info("run %s %s: %d requests sent, %d retried (%s)", self.run_id, status,
                      self.spent()[0], network["retries"],

@@ -87,6 +87,11 @@ CATEGORIES = ((BudgetExhausted, "budget"), (BillingError, "billing"), (AuthError
               (ConfigError, "config"))
 
 
+def network_counts(totals: dict) -> dict[str, int]:
+    """Timeouts, 429s, server errors and retries of a run's requests, from a client's totals."""
+    return {name: int(totals.get(name, 0)) for name in ATTEMPT_COUNTERS}
+
+
 class ResponseCache(Protocol):
     """Where paid replies are kept for resume (the caller hands in the SQLite store)."""
 
